@@ -1,0 +1,3 @@
+from grove.cli.main import main
+
+main()

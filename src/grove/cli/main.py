@@ -1,0 +1,45 @@
+"""The ``grove`` command (also installed as ``kubectl-grove``).
+
+Each sub-command lives in its own module under ``grove.cli`` and registers itself on :data:`app`
+when imported; :data:`COMMAND_MODULES` lists them. Data goes to stdout, diagnostics to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from grove import __version__
+
+app = typer.Typer(
+    name="grove",
+    help="Grove: gang-scheduled, topology-aware Kubernetes workloads for AI inference.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Modules that define sub-commands on `app`. Add yours here.
+COMMAND_MODULES: list[str] = []
+
+
+@app.callback()
+def _root() -> None:
+    """Grove: gang-scheduled, topology-aware Kubernetes workloads for AI inference."""
+
+
+@app.command("version")
+def version() -> None:
+    """Print the Grove version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
+    app()
+
+
+if __name__ == "__main__":
+    main()
