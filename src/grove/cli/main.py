@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 # Modules that define sub-commands on `app`. Add yours here.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["grove.cli.devcluster"]
 
 
 @app.callback()
