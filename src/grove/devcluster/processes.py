@@ -98,16 +98,12 @@ class ProcessTable:
 
     def stop(self, proc: ManagedProcess, grace: float = 10.0) -> None:
         """SIGTERM the process group, SIGKILL it after ``grace`` seconds, then forget the pid file."""
-        if proc.alive():
-            _signal_group(proc.pid, signal.SIGTERM)
-            deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and (proc.alive() or _group_exists(proc.pid)):
-                _reap(proc.pid)
-                time.sleep(0.05)
-        if proc.alive() or _group_exists(proc.pid):
-            _signal_group(proc.pid, signal.SIGKILL)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and (proc.alive() or _group_exists(proc.pid)):
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+            if not _owns_group(proc):
+                break
+            _signal_group(proc.pid, sig)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and _owns_group(proc):
                 _reap(proc.pid)
                 time.sleep(0.05)
         _reap(proc.pid)
@@ -154,8 +150,17 @@ def _group_members(pgid: int) -> list[int]:
     return members
 
 
-def _group_exists(pgid: int) -> bool:
-    return bool(_group_members(pgid))
+def _owns_group(proc: ManagedProcess) -> bool:
+    """True while the group ``proc`` leads still has live members.
+
+    Linux never hands out a pid that is still in use as a process-group id, so if the leader is gone
+    but the group has members, they are our orphans; if a process with that pid exists but with
+    another start time, the pid was recycled and the group is someone else's.
+    """
+    start = _start_time(proc.pid)
+    if start is not None and start != proc.start_time:
+        return False
+    return bool(_group_members(proc.pid))
 
 
 def survivors_of(pgids: list[int]) -> list[int]:
