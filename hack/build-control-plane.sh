@@ -40,6 +40,13 @@ die() { echo "[build-control-plane] ERROR: $*" >&2; exit 1; }
 command -v go >/dev/null || die "the go command is not on PATH (need Go >= 1.26)"
 mkdir -p "$BIN" "$DEST/src" "$DEST/kwok-stages" "$DEST/timings"
 
+# One build at a time per cache folder (e.g. the e2e fixture and a developer's shell).
+exec 9>"$DEST/.build.lock"
+if ! flock -n 9; then
+    log "another build holds $DEST/.build.lock; waiting for it"
+    flock 9
+fi
+
 # have NAME...: true when every named binary exists and is executable
 have() {
     local b
@@ -118,9 +125,8 @@ build_kwok() {
     log "kwok v$KWOK_VERSION: go get"
     go get "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
     log "kwok: go build"
-    go build -p 2 -trimpath \
-        -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v$KWOK_VERSION" \
-        -o "$BIN/kwok" sigs.k8s.io/kwok/cmd/kwok
+    # (kwok's version is a constant in pkg/consts, so no version ldflags are needed)
+    go build -p 2 -trimpath -ldflags "-s -w" -o "$BIN/kwok" sigs.k8s.io/kwok/cmd/kwok
 }
 
 # The default node/pod stages kwokctl uses, copied out of the module cache (kwok refuses to run
@@ -166,7 +172,7 @@ EOF
         -o "$BIN/helm" "helm.sh/helm/$major/cmd/helm"
 }
 
-log "cache folder: $DEST"
+log "cache folder: $DEST ($(go version))"
 total_start=$(date +%s)
 
 if have etcd; then log "etcd: already built, skipping"; else timed etcd build_etcd; fi

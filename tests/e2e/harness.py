@@ -1,0 +1,66 @@
+"""Helpers for e2e tests on the dev cluster: the session handle with a real-kubectl runner, and
+polling with a named timeout (so a failure says what never happened)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grove.devcluster import DevCluster
+
+E2E_NODES = 30
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+
+
+@dataclass
+class E2ECluster:
+    """What e2e tests get: the running cluster, its kubeconfig and a real-kubectl helper."""
+
+    cluster: DevCluster
+    kubeconfig: Path
+    nodes: int
+
+    def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [KUBECTL, f"--kubeconfig={self.kubeconfig}", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
+        return proc
+
+    def kubectl_json(self, *args: str) -> Any:
+        return json.loads(self.kubectl(*args, "-o", "json").stdout)
+
+    def apply(self, manifest: dict[str, Any]) -> None:
+        self.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+
+    def grove(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the real ``grove`` CLI (same interpreter) against this cluster's state dir."""
+        return subprocess.run(
+            [sys.executable, "-m", "grove.cli.main", *args, "--state-dir", str(self.cluster.state_dir)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+
+
+def wait_until(what: str, cond: Callable[[], bool], timeout: float = 30.0, interval: float = 0.3) -> float:
+    """Poll ``cond`` until true; return the seconds it took, or fail naming ``what``."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if cond():
+            return time.monotonic() - start
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
