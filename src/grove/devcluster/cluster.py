@@ -203,13 +203,16 @@ class DevCluster:
 
     @staticmethod
     def ready_nodes(rest: AdminRest) -> int:
-        """Nodes managed by KWOK (their status shows KWOK's heartbeat) that are Ready."""
+        """Nodes that KWOK has initialised (Ready with a heartbeat) and that the node lifecycle
+        controller no longer taints as not-ready/unreachable, i.e. nodes a pod can land on now."""
         nodes = rest.request("GET", "/api/v1/nodes").get("items", [])
         count = 0
         for node in nodes:
             conds = {c["type"]: c for c in node.get("status", {}).get("conditions", [])}
             ready = conds.get("Ready", {})
-            if ready.get("status") == "True" and ready.get("lastHeartbeatTime"):
+            taints = node.get("spec", {}).get("taints", [])
+            transient = [t for t in taints if t.get("key", "").startswith("node.kubernetes.io/")]
+            if ready.get("status") == "True" and ready.get("lastHeartbeatTime") and not transient:
                 count += 1
         return count
 
