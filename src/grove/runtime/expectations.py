@@ -16,6 +16,10 @@ Expectations are lowered two ways, and either suffices (a dropped watch event ca
   dropped, and children already terminating (``deletionTimestamp`` set, e.g. after an operator restart)
   are re-added as expected deletions.
 
+A third, last-resort way mirrors kube-controller-manager's expectation TTL: with a clock, an expected
+creation older than ``ttl`` (default 5 minutes) is dropped by ``sync``. That covers a child created and
+deleted again while both its watch events were lost, which neither of the above can see.
+
 Invariant: a UID is never both an expected creation and an expected deletion of one owner.
 """
 
@@ -25,6 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from grove.kube.clock import Clock
 from grove.runtime.informer import EventHandler
 
 Obj = dict[str, Any]
@@ -35,14 +40,17 @@ class OwnerExpectations:
     key: str
     uids_to_add: set[str] = field(default_factory=set)
     uids_to_delete: set[str] = field(default_factory=set)
+    added_at: dict[str, float] = field(default_factory=dict)  # when each create expectation was raised
 
     def pending(self) -> bool:
         return bool(self.uids_to_add or self.uids_to_delete)
 
 
 class ExpectationsStore:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None, ttl: float = 300.0) -> None:
         self._by_key: dict[str, OwnerExpectations] = {}
+        self._clock = clock
+        self.ttl = ttl
 
     def _get_or_create(self, owner_key: str) -> OwnerExpectations:
         exp = self._by_key.get(owner_key)
@@ -52,7 +60,11 @@ class ExpectationsStore:
 
     def expect_creations(self, owner_key: str, *uids: str) -> None:
         exp = self._get_or_create(owner_key)
-        exp.uids_to_add.update(u for u in uids if u not in exp.uids_to_delete)
+        new = [u for u in uids if u not in exp.uids_to_delete]
+        exp.uids_to_add.update(new)
+        if self._clock is not None:
+            now = self._clock.now()
+            exp.added_at.update((u, now) for u in new)
 
     def expect_deletions(self, owner_key: str, *uids: str) -> None:
         exp = self._get_or_create(owner_key)
@@ -81,6 +93,10 @@ class ExpectationsStore:
         terminating = set(terminating_uids)
         exp.uids_to_add.difference_update(terminating)
         exp.uids_to_delete.update(terminating)
+        if self._clock is not None:
+            expired_before = self._clock.now() - self.ttl
+            exp.uids_to_add.difference_update([u for u, t in exp.added_at.items() if t <= expired_before])
+        exp.added_at = {u: t for u, t in exp.added_at.items() if u in exp.uids_to_add}
 
     def create_expectations(self, owner_key: str) -> set[str]:
         exp = self._by_key.get(owner_key)

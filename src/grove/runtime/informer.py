@@ -12,7 +12,8 @@ asks for it (see :class:`grove.runtime.manager.Manager`). The loop is client-go'
   unless it follows the list immediately.
 
 Duplicate deliveries are harmless: an ADDED/MODIFIED event whose object has the resourceVersion already
-cached fires nothing, and a DELETED for an unknown key fires nothing.
+cached fires nothing. A DELETED event always fires ``on_delete`` (client-go does the same), so an
+object whose ADDED was missed still lowers expectations when it goes.
 
 The cache holds the very objects the client returned (no extra copies). Handlers and readers must
 treat them as read-only. Handlers are synchronous and should be cheap (typically: enqueue a key).
@@ -153,8 +154,10 @@ class Informer:
 
     def _delete(self, key: str, final: Obj | None) -> None:
         old = self.cache.remove(key)
-        if old is None:
+        if old is None and final is None:
             return
+        # like client-go, a DELETED event fires on_delete even for a key never cached (its ADDED may have
+        # been missed); a repeat is harmless to level-triggered consumers
         for h in self._handlers:
             if h.on_delete is not None:
                 self._call(h.on_delete, final if final is not None else old)

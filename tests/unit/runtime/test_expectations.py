@@ -1,3 +1,4 @@
+from grove.kube.clock import VirtualClock
 from grove.runtime.expectations import ExpectationsStore, controller_owner_key
 
 from .fakes import obj
@@ -47,3 +48,15 @@ def test_unknown_owner_has_no_expectations() -> None:
     store.sync("nobody", ["u"])
     assert store.satisfied("nobody") and store.create_expectations("nobody") == set()
     assert len(store) == 0
+
+
+def test_create_expectation_expires_after_ttl_on_the_clock() -> None:
+    clock = VirtualClock(start=0.0)
+    store = ExpectationsStore(clock, ttl=300.0)
+    store.expect_creations("k", "lost")  # created, then deleted, both events lost
+    clock._now = 299.0
+    store.sync("k", existing_uids=[])
+    assert store.create_expectations("k") == {"lost"}
+    clock._now = 300.0
+    store.sync("k", existing_uids=[])
+    assert store.satisfied("k")

@@ -47,7 +47,7 @@ async def test_list_then_watch_from_list_resource_version_with_bookmarks() -> No
     await inf.stop()
 
 
-async def test_duplicate_events_fire_nothing() -> None:
+async def test_duplicate_adds_fire_nothing_and_deletes_always_fire() -> None:
     client, clock = ScriptedClient(), VirtualClock()
     inf, log = recording_informer(client, clock)
     inf.start()
@@ -58,7 +58,10 @@ async def test_duplicate_events_fire_nothing() -> None:
     client.push("DELETED", obj("a", 3))
     client.push("DELETED", obj("a", 3))
     await settle()
-    assert log == [("add", "a"), ("delete", "a")]
+    client.push("DELETED", obj("never-seen", 4))
+    await settle()
+    assert log == [("add", "a"), ("delete", "a"), ("delete", "a"), ("delete", "never-seen")]
+    assert len(inf.cache) == 0
     await inf.stop()
 
 
