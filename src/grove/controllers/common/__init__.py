@@ -1,0 +1,1 @@
+"""Pure helpers shared by the Grove controllers: hashing, ownership/labels, startup ordering, topology."""

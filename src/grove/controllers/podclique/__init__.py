@@ -1,0 +1,1 @@
+"""PodClique controller: planners for pods (construction, indices, scale-in, gates) and status."""

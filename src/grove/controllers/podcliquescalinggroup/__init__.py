@@ -1,0 +1,1 @@
+"""PodCliqueScalingGroup controller: planners for member PodCliques and status."""

@@ -1,0 +1,1 @@
+"""PodCliqueSet controller: planners for its children, PodGangs and status."""
