@@ -1,0 +1,131 @@
+"""``validate_object``: one entry point for any wire body, as an API server with Grove's webhooks
+would treat it: schema stage, then defaulting (PodCliqueSet), then admission rules.
+
+Grove kinds are parsed and checked; a body in a Grove API group with an unknown kind or version is an
+error (``Unknown kind``); anything else (ResourceClaimTemplate, Queue, Node...) passes through
+unvalidated. Nothing here raises on any input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from grove.api import constants as c
+from grove.api.defaults import default_podcliqueset
+from grove.api.kinds import CRD_KINDS, grove_kind, model_for
+from grove.api.models.base import TypedObject
+from grove.api.models.config import OperatorConfiguration
+from grove.api.models.core import PodCliqueSet
+from grove.api.models.topology import ClusterTopologyBinding
+from grove.api.validation.clustertopology import validate_cluster_topology
+from grove.api.validation.errors import ROOT, ErrorType, FieldError, Path, ValidationResult, invalid, required
+from grove.api.validation.k8s import validate_object_meta
+from grove.api.validation.lookup import ClusterLookup
+from grove.api.validation.podcliqueset_admission import validate_podcliqueset
+from grove.api.validation.schema import parse_model
+
+GROVE_GROUPS = (c.GROUP, c.SCHEDULER_GROUP, c.CONFIG_GROUP)
+Status = Literal["validated", "passthrough", "invalid"]
+
+
+@dataclass
+class ObjectReport:
+    """What became of one body: its identity, the (defaulted) object, and the verdict."""
+
+    api_version: str | None
+    kind: str | None
+    name: str | None
+    status: Status
+    obj: TypedObject | None = None
+    wire: Any = None
+    result: ValidationResult = field(default_factory=ValidationResult)
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
+    @property
+    def ref(self) -> str:
+        """``kind.group/name`` as kubectl prints it (``podcliqueset.grove.io/simple1``, ``node/n1``)."""
+        kind = (self.kind or "<no kind>").lower()
+        group = self.api_version.rpartition("/")[0] if isinstance(self.api_version, str) else ""
+        return f"{kind}.{group}/{self.name or '<no name>'}" if group else f"{kind}/{self.name or '<no name>'}"
+
+
+def _identity(body: Any) -> tuple[str | None, str | None, str | None]:
+    if not isinstance(body, dict):
+        return None, None, None
+    meta = body.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    def text(v: Any) -> str | None:
+        return v if isinstance(v, str) else None
+    return text(body.get("apiVersion")), text(body.get("kind")), text(name)
+
+
+def validate_object(body: Any, old_body: Any = None, *, config: OperatorConfiguration,
+                    lookup: ClusterLookup) -> ObjectReport:
+    api_version, kind, name = _identity(body)
+    report = ObjectReport(api_version, kind, name, "invalid", wire=body)
+    try:
+        _dispatch(report, body, old_body, config, lookup)
+    except RecursionError:
+        report.status = "invalid"
+        report.result.errors.append(invalid(ROOT, "...", "object is nested too deeply to validate"))
+    return report
+
+
+def _dispatch(report: ObjectReport, body: Any, old_body: Any, config: OperatorConfiguration,
+              lookup: ClusterLookup) -> None:
+    errs = report.result.errors
+    if not isinstance(body, dict):
+        errs.append(invalid(ROOT, body, "must be a Kubernetes object (a mapping with apiVersion and kind)"))
+        return
+    if not report.api_version:
+        errs.append(required(Path("apiVersion")))
+    if not report.kind:
+        errs.append(required(Path("kind")))
+    if errs:
+        return
+    model = model_for(report.api_version, report.kind)
+    if model is None:
+        group = (report.api_version or "").rpartition("/")[0]
+        if group in GROVE_GROUPS:
+            known = ", ".join(f"{k.api_version} {k.kind}" for k in CRD_KINDS)
+            errs.append(FieldError(Path("kind"), ErrorType.NOT_SUPPORTED, f"Unknown kind; Grove kinds: {known}",
+                                   f"{report.api_version} {report.kind}"))
+        else:
+            report.status = "passthrough"
+        return
+    parsed, schema_errs = parse_model(model, body)
+    errs.extend(schema_errs)
+    if parsed is None or not isinstance(parsed, TypedObject):  # OperatorConfiguration: schema only
+        report.status = "validated" if parsed is not None else "invalid"
+        return
+    obj: TypedObject = parsed
+    result = report.result
+    if isinstance(obj, PodCliqueSet):
+        obj = default_podcliqueset(obj)
+        old = _parse_old(old_body, result)
+        result.extend(validate_podcliqueset(obj, old, config=config, lookup=lookup))
+    elif isinstance(obj, ClusterTopologyBinding):
+        result.extend(validate_cluster_topology(obj, config=config))
+    else:
+        kind_info = grove_kind(report.api_version, report.kind)
+        meta = obj.metadata
+        errs.extend(validate_object_meta(meta.name, meta.generate_name, meta.namespace, meta.labels,
+                                         meta.annotations, namespaced=kind_info.namespaced if kind_info else False)
+                    if kind_info else [])
+    report.obj = obj
+    report.wire = obj.to_wire()
+    report.status = "validated" if result.ok else "invalid"
+
+
+def _parse_old(old_body: Any, result: ValidationResult) -> PodCliqueSet | None:
+    if old_body is None:
+        return None
+    old, errs = parse_model(PodCliqueSet, old_body)
+    if old is None:
+        result.errors.append(invalid(ROOT, "<old object>", f"the existing object does not parse ({errs[0]})"))
+        return None
+    return default_podcliqueset(old)
