@@ -1,0 +1,463 @@
+"""Topology-aware, all-or-nothing gang placement: ``plan_placement(snapshot, gangs) -> Plan``. Pure.
+
+Per gang, in the order given (capacity taken by earlier gangs of the same plan is accounted):
+
+1. Pods: a PodGroup's pods already bound (before or earlier in this plan) count toward ``minReplicas``;
+   the first ``minReplicas - bound`` pending, ungated pods (by name) are *required*, the rest *extra*.
+   A group without enough schedulable pods leaves the gang ``Waiting`` (pods still gated or missing).
+2. Required pods are placed as one transaction over the unit tree coupling → gang → group config →
+   PodGroup. A unit with ``pack.required`` tries each domain of that level (best-fit: fewest free of
+   the unit's dominant resource among domains whose summed free capacity can hold it; domains that could
+   also hold the extras first; name breaks ties) and places all its children inside; ``pack.preferred``
+   tries its level, then each broader level, then the enclosing scope. Nodes are chosen best-fit (least
+   free dominant resource, then name). If any required pod cannot be placed NOTHING of the gang is bound
+   and every pending pod gets the kube-scheduler style message of the attempt that got furthest.
+3. Extras are then placed best effort, per group, in the domains chosen in step 2.
+
+Invariants: no node goes over allocatable; a gang never binds below ``minReplicas``; a required pack
+is never violated; equal input gives equal output (nodes are name-sorted in the snapshot, ties break on
+names, nothing depends on dict or input order of nodes).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from grove.scheduler.feasibility import StaticFilter, rejection_histogram, unschedulable_message
+from grove.scheduler.gangs import Coupling, GangSpec, GroupSpec, Pack
+from grove.scheduler.snapshot import PODS_INDEX, PodInfo, Snapshot
+from grove.scheduler.state import PlacementState, Requests
+
+GangStatus = Literal["Scheduled", "Unschedulable", "Waiting"]
+Scope = list[int] | None  # node indexes in name order; None: the whole cluster
+
+
+@dataclass(frozen=True)
+class GangOutcome:
+    gang: str
+    status: GangStatus
+    required: int  # pods this pass had to place to reach every minReplicas
+    placed: int  # pods bound by this plan
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    bindings: tuple[tuple[str, str], ...]  # (pod "ns/name", node name), in decision order
+    unschedulable: Mapping[str, str]  # pod -> message
+    gangs: Mapping[str, GangOutcome] = field(default_factory=dict)
+
+    def node_of(self, pod: str) -> str | None:
+        return dict(self.bindings).get(pod)
+
+
+class _Unit:
+    """A constrained unit (coupling, gang, group config, PodGroup) and the domain it settled in."""
+
+    __slots__ = ("anchor", "chosen", "has_chosen", "name", "preferred", "required")
+
+    def __init__(self, name: str, pack: Pack | None, required: str | None = None, anchor: int = -1) -> None:
+        self.name = name
+        self.required = required if required is not None else (pack.required if pack else None)
+        self.preferred = pack.preferred if pack else None
+        self.anchor = anchor  # domain id at ``required`` all pods of the unit must share, -1: not chosen
+        self.chosen: Scope = None
+        self.has_chosen = False
+
+
+class _Pod:
+    __slots__ = ("allowed", "amount", "dominant", "info")
+
+    def __init__(self, info: PodInfo, dominant: int, allowed: list[bool]) -> None:
+        self.info = info
+        self.dominant = dominant
+        self.amount = dict(info.requests)[dominant]
+        self.allowed = allowed
+
+
+class _Tree:
+    """One placement attempt's shape: a unit, its child subtrees and its own pods."""
+
+    __slots__ = ("children", "demand", "demand_all", "dominant", "pods", "unit")
+
+    def __init__(
+        self, unit: _Unit, children: list[_Tree], pods: list[_Pod], extra: Sequence[_Pod], dominant: int
+    ) -> None:
+        self.unit, self.children, self.pods = unit, children, pods
+        self.demand = _sum_requests([p.info.requests for p in self.all_pods()])
+        self.demand_all = _sum_requests([p.info.requests for p in [*self.all_pods(), *extra]])
+        self.dominant = dominant
+
+    def all_pods(self) -> Iterator[_Pod]:
+        yield from self.pods
+        for child in self.children:
+            yield from child.all_pods()
+
+
+def _sum_requests(requests: Sequence[Requests]) -> Requests:
+    total: dict[int, int] = {}
+    for req in requests:
+        for r, a in req:
+            total[r] = total.get(r, 0) + a
+    return tuple(sorted(total.items()))
+
+
+def plan_placement(snapshot: Snapshot, gangs: Sequence[GangSpec]) -> Plan:
+    """Place ``gangs`` in order on ``snapshot``; see the module docstring for the rules."""
+    return _Planner(snapshot, gangs).run()
+
+
+class _Planner:
+    def __init__(self, snapshot: Snapshot, gangs: Sequence[GangSpec]) -> None:
+        self.snapshot = snapshot
+        self.gangs = gangs
+        self.specs: dict[str, GangSpec] = {}
+        keys: list[str] = list(snapshot.topology_keys)
+        for gang in gangs:
+            self.specs.setdefault(gang.name, gang)
+            packs = [gang.pack, *(c.pack for c in gang.group_configs), *(g.pack for g in gang.groups)]
+            keys += [k for p in packs if p for k in (p.required, p.preferred) if k]
+            if gang.same_domain_as:
+                keys.append(gang.same_domain_as.key)
+        self.state = PlacementState(snapshot, dict.fromkeys(keys))
+        self.static = StaticFilter(snapshot)
+        totals = [0] * len(snapshot.resources)
+        for node in snapshot.nodes:
+            for r, a in enumerate(node.allocatable):
+                totals[r] += a
+        self.totals = totals
+        self.node_of: dict[str, int] = {}
+        self.bindings: list[tuple[str, str]] = []
+        self.unschedulable: dict[str, str] = {}
+        self.outcomes: dict[str, GangOutcome] = {}
+        self.assign: list[tuple[_Pod, int]] = []
+        self.choices: list[tuple[_Unit, Scope, int]] = []
+        self.failure: tuple[int, list[tuple[_Pod, int]], _Pod, Scope] | None = None
+        self._pods: dict[str, _Pod] = {}
+        self._dominant: dict[Requests, int] = {}
+        self._fallbacks: dict[tuple[str, str | None], list[str]] = {}
+
+    def run(self) -> Plan:
+        for gang in self.gangs:
+            if gang.name not in self.outcomes:
+                self.outcomes[gang.name] = self._plan_gang(gang)
+        return Plan(tuple(self.bindings), self.unschedulable, self.outcomes)
+
+    # -- per gang ----------------------------------------------------------------------------------
+
+    def _plan_gang(self, gang: GangSpec) -> GangOutcome:
+        snap = self.snapshot
+        coupling: _Unit | None = None
+        if gang.same_domain_as is not None:
+            domain = self._coupled_domain(gang.same_domain_as)
+            if domain < 0:
+                return GangOutcome(gang.name, "Waiting", 0, 0, f"waiting for gang {gang.same_domain_as.gang}")
+            coupling = _Unit(f"{gang.name}@{gang.same_domain_as.gang}", None, gang.same_domain_as.key, domain)
+        gang_unit = _Unit(gang.name, gang.pack)
+        config_of: dict[str, _Unit] = {}
+        for spec in gang.group_configs:
+            config_unit = _Unit(spec.name, spec.pack)
+            for name in spec.group_names:
+                config_of.setdefault(name, config_unit)
+        required: list[tuple[GroupSpec, _Unit, list[_Pod], list[_Pod]]] = []
+        bound_nodes: dict[_Unit, list[int]] = {}
+        for group in gang.groups:
+            unit = _Unit(group.name, group.pack)
+            bound, pending = [], []
+            for key in group.pods:
+                node = self.node_of.get(key, snap.bound.get(key))
+                if node is not None:
+                    bound.append(node)
+                elif key in snap.pending and not snap.pending[key].gated:
+                    pending.append(self._pod(snap.pending[key]))
+            pending.sort(key=lambda p: p.info.key)
+            need = max(0, group.min_replicas - len(bound))
+            if len(pending) < need:
+                return GangOutcome(
+                    gang.name,
+                    "Waiting",
+                    0,
+                    0,
+                    f"PodGroup {group.name} needs {group.min_replicas} pods, "
+                    f"{len(bound) + len(pending)} are bound or ready to schedule",
+                )
+            required.append((group, unit, pending[:need], pending[need:]))
+            for owner in (unit, config_of.get(group.name), gang_unit):
+                if owner is not None:
+                    bound_nodes.setdefault(owner, []).extend(bound)
+        for unit, nodes in bound_nodes.items():
+            if unit.required and nodes:
+                unit.anchor = self._most_common_domain(unit.required, nodes)
+
+        def chain(group: GroupSpec, unit: _Unit, pods: list[_Pod], extra: Sequence[_Pod]) -> _Tree:
+            tree = self._tree(unit, [], pods, extra)
+            cfg = config_of.get(group.name)
+            if cfg is not None:
+                tree = self._tree(cfg, [tree], [], extra)
+            tree = self._tree(gang_unit, [tree], [], extra)
+            return self._tree(coupling, [tree], [], extra) if coupling else tree
+
+        need_total = sum(len(r[2]) for r in required)
+        all_extra = [p for r in required for p in r[3]]
+        if need_total:
+            order: list[_Tree | _Unit] = []
+            members: dict[_Unit, list[_Tree]] = {}
+            member_extra: dict[_Unit, list[_Pod]] = {}
+            for group, unit, pods, extra in required:
+                if not pods:
+                    continue
+                leaf = self._tree(unit, [], pods, extra)
+                cfg = config_of.get(group.name)
+                if cfg is None:
+                    order.append(leaf)
+                    continue
+                if cfg not in members:
+                    order.append(cfg)
+                members.setdefault(cfg, []).append(leaf)
+                member_extra.setdefault(cfg, []).extend(extra)
+            children = [
+                item if isinstance(item, _Tree) else self._tree(item, members[item], [], member_extra[item])
+                for item in order
+            ]
+            root = self._tree(gang_unit, children, [], all_extra)
+            if coupling is not None:
+                root = self._tree(coupling, [root], [], all_extra)
+            if not self._attempt(root):
+                keys = sorted({u.required for u in self._units(root) if u.required})
+                detail = f"gang needs {need_total} pods, {self._failed_fit()} fit"
+                detail += f" (pack required: {', '.join(keys)})" if keys else ""
+                message = self._failure_message(root, detail)
+                for _, _, pods, extra in required:
+                    for pod in (*pods, *extra):
+                        self.unschedulable[pod.info.key] = message
+                return GangOutcome(gang.name, "Unschedulable", need_total, 0, message)
+        placed = need_total
+        left = 0
+        for group, unit, _, extra in required:
+            if not extra:
+                continue
+            if self._attempt(chain(group, unit, list(extra), ())):
+                placed += len(extra)
+                continue
+            for pod in extra:
+                tree = chain(group, unit, [pod], ())
+                if self._attempt(tree):
+                    placed += 1
+                else:
+                    left += 1
+                    self.unschedulable[pod.info.key] = self._failure_message(
+                        tree, f"gang {gang.name} has its minimum; no room for this extra pod"
+                    )
+        message = f"{left} extra pods wait for room" if left else ""
+        return GangOutcome(gang.name, "Scheduled", need_total, placed, message)
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    def _attempt(self, root: _Tree) -> bool:
+        """Place every pod of ``root`` or nothing; on success the placement is final."""
+        self.failure = None
+        if not self._place(root, None):
+            return False
+        nodes = self.snapshot.nodes
+        for pod, node in self.assign:
+            self.bindings.append((pod.info.key, nodes[node].name))
+            self.node_of[pod.info.key] = node
+        for unit, scope, domain in self.choices:
+            if not unit.has_chosen:
+                unit.chosen, unit.has_chosen = scope, True
+            if domain >= 0 and unit.anchor < 0:
+                unit.anchor = domain
+        self.assign.clear()
+        self.choices.clear()
+        self.state.commit()
+        return True
+
+    def _place(self, tree: _Tree, scope: Scope) -> bool:
+        state, assign, choices = self.state, self.assign, self.choices
+        mark, assigned, chosen = state.mark(), len(assign), len(choices)
+        for option, domain in self._options(tree, scope):
+            if self._place_in(tree, option):
+                choices.append((tree.unit, option, domain))
+                return True
+            state.rollback(mark)
+            del assign[assigned:]
+            del choices[chosen:]
+        return False
+
+    def _place_in(self, tree: _Tree, scope: Scope) -> bool:
+        for child in tree.children:
+            if not self._place(child, scope):
+                return False
+        state, assign = self.state, self.assign
+        for pod in tree.pods:
+            node = state.best_node(pod.info.requests, pod.dominant, pod.amount, pod.allowed, scope)
+            if node < 0:
+                if self.failure is None or len(assign) > self.failure[0]:
+                    self.failure = (len(assign), list(assign), pod, scope)
+                return False
+            state.reserve(node, pod.info.requests)
+            assign.append((pod, node))
+        return True
+
+    # -- where a unit may go -----------------------------------------------------------------------
+
+    def _options(self, tree: _Tree, scope: Scope) -> Iterator[tuple[Scope, int]]:
+        """Candidate scopes for ``tree.unit`` inside ``scope``, best first, with the required domain."""
+        unit = tree.unit
+        if unit.has_chosen:
+            again = _intersect(unit.chosen, scope)
+            if again is None or again:
+                yield again, unit.anchor
+        if unit.required is None:
+            if unit.preferred is None:
+                if not unit.has_chosen:
+                    yield scope, -1
+                return
+            for option in self._preferred(unit, scope, tree):
+                yield option, -1
+            return
+        index = self.state.domain_index(unit.required)
+        domains = [unit.anchor] if unit.anchor >= 0 else self._domains(unit.required, scope, tree)
+        for domain in domains:
+            base = _intersect(index.nodes[domain], scope)
+            if base:
+                for option in self._preferred(unit, base, tree):
+                    yield option, domain
+
+    def _preferred(self, unit: _Unit, base: Scope, tree: _Tree) -> Iterator[Scope]:
+        if unit.preferred is not None and unit.preferred != unit.required:
+            for key in self._fallback_keys(unit.preferred, unit.required):
+                index = self.state.domain_index(key)
+                for domain in self._domains(key, base, tree):
+                    option = _intersect(index.nodes[domain], base)
+                    if option:
+                        yield option
+        yield base
+
+    def _fallback_keys(self, preferred: str, required: str | None) -> list[str]:
+        """``preferred``, then each broader topology level, stopping short of ``required``."""
+        cache_key = (preferred, required)
+        keys = self._fallbacks.get(cache_key)
+        if keys is None:
+            levels = self.snapshot.topology_keys
+            if preferred not in levels:
+                keys = [preferred]
+            else:
+                stop = levels.index(required) if required in levels else -1
+                keys = [levels[i] for i in range(levels.index(preferred), stop, -1)]
+            self._fallbacks[cache_key] = keys
+        return keys
+
+    def _domains(self, key: str, scope: Scope, tree: _Tree) -> list[int]:
+        """Domains of ``key`` meeting ``scope`` whose free capacity can hold the tree, best-fit first.
+
+        If none can, the roomiest one alone, so the failure message can say how far a gang got.
+        """
+        index = self.state.domain_index(key)
+        if scope is None:
+            candidates: Sequence[int] = range(len(index.names))
+        else:
+            node_domain = index.node_domain
+            candidates = sorted({node_domain[n] for n in scope} - {-1})
+        agg, demand = index.free, tree.demand
+        fits = [d for d in candidates if all(agg[d][r] >= a for r, a in demand)]
+        dominant = tree.dominant
+        if not fits:
+            return [max(candidates, key=lambda d: (agg[d][dominant], -d))] if candidates else []
+        demand_all = tree.demand_all
+        if demand_all != demand:
+            fits.sort(key=lambda d: (not all(agg[d][r] >= a for r, a in demand_all), agg[d][dominant], d))
+        else:
+            fits.sort(key=lambda d: (agg[d][dominant], d))
+        return fits
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _tree(self, unit: _Unit, children: list[_Tree], pods: list[_Pod], extra: Sequence[_Pod]) -> _Tree:
+        tree = _Tree(unit, children, pods, extra, PODS_INDEX)
+        tree.dominant = self._dominant_of(tree.demand)
+        return tree
+
+    def _pod(self, info: PodInfo) -> _Pod:
+        pod = self._pods.get(info.key)
+        if pod is None:
+            pod = _Pod(info, self._dominant_of(info.requests), self.static.allowed(info.constraints))
+            self._pods[info.key] = pod
+        return pod
+
+    def _dominant_of(self, requests: Requests) -> int:
+        """The requested resource that is scarcest relative to the cluster (pods if nothing else)."""
+        dominant = self._dominant.get(requests)
+        if dominant is None:
+            dominant, share = PODS_INDEX, -1.0
+            for r, a in requests:
+                if r == PODS_INDEX:
+                    continue
+                total = self.totals[r]
+                s = a / total if total > 0 else float("inf")
+                if s > share:
+                    dominant, share = r, s
+            self._dominant[requests] = dominant
+        return dominant
+
+    def _most_common_domain(self, key: str, nodes: Sequence[int]) -> int:
+        node_domain = self.state.domain_index(key).node_domain
+        counts = Counter(node_domain[n] for n in nodes if node_domain[n] >= 0)
+        return max(counts, key=lambda d: (counts[d], -d)) if counts else -1
+
+    def _coupled_domain(self, coupling: Coupling) -> int:
+        base = self.specs.get(coupling.gang)
+        if base is None:
+            return -1
+        nodes = [
+            node
+            for group in base.groups
+            for key in group.pods
+            if (node := self.node_of.get(key, self.snapshot.bound.get(key))) is not None
+        ]
+        return self._most_common_domain(coupling.key, nodes)
+
+    def _units(self, tree: _Tree) -> Iterator[_Unit]:
+        yield tree.unit
+        for child in tree.children:
+            yield from self._units(child)
+
+    def _failed_fit(self) -> int:
+        return self.failure[0] if self.failure is not None else 0
+
+    def _failure_message(self, tree: _Tree, detail: str) -> str:
+        """The node histogram of the furthest attempt, replayed at the moment its next pod failed."""
+        snapshot, state = self.snapshot, self.state
+        assigned: list[tuple[_Pod, int]] = []
+        scope: Scope = []  # no domain could even be tried
+        if self.failure is None:
+            pod = next(tree.all_pods())
+        else:
+            _, assigned, pod, scope = self.failure
+        mark = state.mark()
+        for p, node in assigned:
+            state.reserve(node, p.info.requests)
+        in_scope: list[bool] | None = None
+        if scope is not None:
+            in_scope = [False] * len(snapshot.nodes)
+            for node in scope:
+                in_scope[node] = True
+        counts = rejection_histogram(
+            snapshot, self.static, state.free, pod.info.requests, pod.info.constraints, in_scope
+        )
+        state.rollback(mark)
+        return unschedulable_message(counts, len(snapshot.nodes), 0, detail)
+
+
+def _intersect(nodes: Scope, scope: Scope) -> Scope:
+    if scope is None:
+        return nodes
+    if nodes is None:
+        return scope
+    if len(nodes) == len(scope) and nodes == scope:
+        return nodes
+    members = set(scope)
+    return [n for n in nodes if n in members]
