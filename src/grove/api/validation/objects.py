@@ -26,6 +26,8 @@ from grove.api.validation.podcliqueset_admission import validate_podcliqueset
 from grove.api.validation.schema import parse_model
 
 GROVE_GROUPS = (c.GROUP, c.SCHEDULER_GROUP, c.CONFIG_GROUP)
+MAX_DEPTH = 100
+"""Deeper bodies are rejected up front (real manifests nest < 20 levels; pydantic and deepcopy recurse)."""
 Status = Literal["validated", "passthrough", "invalid"]
 
 
@@ -67,12 +69,25 @@ def validate_object(body: Any, old_body: Any = None, *, config: OperatorConfigur
                     lookup: ClusterLookup) -> ObjectReport:
     api_version, kind, name = _identity(body)
     report = ObjectReport(api_version, kind, name, "invalid", wire=body)
-    try:
-        _dispatch(report, body, old_body, config, lookup)
-    except RecursionError:
-        report.status = "invalid"
-        report.result.errors.append(invalid(ROOT, "...", "object is nested too deeply to validate"))
+    if _deeper_than(body, MAX_DEPTH) or _deeper_than(old_body, MAX_DEPTH):
+        report.result.errors.append(invalid(ROOT, "...", f"object is nested more than {MAX_DEPTH} levels deep"))
+        return report
+    _dispatch(report, body, old_body, config, lookup)
     return report
+
+
+def _deeper_than(body: Any, limit: int) -> bool:
+    """Iterative depth check, so the check itself cannot hit the recursion limit."""
+    stack: list[tuple[Any, int]] = [(body, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
 
 
 def _dispatch(report: ObjectReport, body: Any, old_body: Any, config: OperatorConfiguration,
