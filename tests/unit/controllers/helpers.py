@@ -9,7 +9,9 @@ from grove.controllers.podcliquescalinggroup.plan_members import plan_member_pod
 from grove.controllers.podcliqueset.plan_children import plan_children
 
 
-def planned_podcliques(pcs: PodCliqueSet, pcsg_replicas: dict[str, int] | None = None) -> dict[str, PodClique]:
+def planned_podcliques(
+    pcs: PodCliqueSet, pcsg_replicas: dict[str, int] | None = None
+) -> dict[str, PodClique]:
     """Every PodClique the planners want for ``pcs`` (standalone and PCSG members), as stored models."""
     plan = plan_children(pcs, existing_pcsg_replicas=pcsg_replicas)
     wire = list(plan.podcliques)
@@ -25,15 +27,37 @@ def planned_podcliques(pcs: PodCliqueSet, pcsg_replicas: dict[str, int] | None =
     return out
 
 
-def pod(name: str, *, index: int | None = None, pclq: str = "p-0-a", gang: str = "p-0", node: str = "",
-        phase: str = "Running", ready: bool = True, created: str = "2024-01-01T00:00:00Z",
-        hash_: str = "h1", deleting: bool = False, uid: str | None = None, gated: bool = False,
-        scheduled: bool | None = None) -> dict[str, Any]:
+def pod(
+    name: str,
+    *,
+    index: int | None = None,
+    pclq: str = "p-0-a",
+    gang: str = "p-0",
+    node: str = "",
+    phase: str = "Running",
+    ready: bool = True,
+    created: str = "2024-01-01T00:00:00Z",
+    hash_: str = "h1",
+    deleting: bool = False,
+    uid: str | None = None,
+    gated: bool = False,
+    scheduled: bool | None = None,
+) -> dict[str, Any]:
     md: dict[str, Any] = {
-        "name": name, "namespace": "default", "uid": uid or f"uid-{name}", "creationTimestamp": created,
+        "name": name,
+        "namespace": "default",
+        "uid": uid or f"uid-{name}",
+        "creationTimestamp": created,
         "labels": {"grove.io/podclique": pclq, "grove.io/podgang": gang, "grove.io/pod-template-hash": hash_},
-        "ownerReferences": [{"apiVersion": "grove.io/v1alpha1", "kind": "PodClique", "name": pclq,
-                             "uid": f"uid-{pclq}", "controller": True}],
+        "ownerReferences": [
+            {
+                "apiVersion": "grove.io/v1alpha1",
+                "kind": "PodClique",
+                "name": pclq,
+                "uid": f"uid-{pclq}",
+                "controller": True,
+            }
+        ],
     }
     if deleting:
         md["deletionTimestamp"] = "2024-01-02T00:00:00Z"
@@ -46,7 +70,17 @@ def pod(name: str, *, index: int | None = None, pclq: str = "p-0-a", gang: str =
         spec["schedulingGates"] = [{"name": "grove.io/podgang-pending-creation"}]
     conds = [{"type": "Ready", "status": "True" if ready else "False"}]
     if scheduled is not None or gated:
-        conds.append({"type": "PodScheduled", "status": "True" if scheduled else "False",
-                      **({"reason": "SchedulingGated"} if gated else {})})
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec,
-            "status": {"phase": phase, "conditions": conds}}
+        conds.append(
+            {
+                "type": "PodScheduled",
+                "status": "True" if scheduled else "False",
+                **({"reason": "SchedulingGated"} if gated else {}),
+            }
+        )
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": md,
+        "spec": spec,
+        "status": {"phase": phase, "conditions": conds},
+    }

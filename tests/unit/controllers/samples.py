@@ -24,7 +24,9 @@ def _load_all() -> dict[str, PodCliqueSet]:
 _ALL = _load_all()
 SAMPLE_NAMES = sorted(
     PodCliqueSet.from_wire(d.body).metadata.name or ""
-    for d in load_documents([str(SAMPLES)]) if d.body.get("kind") == "PodCliqueSet")
+    for d in load_documents([str(SAMPLES)])
+    if d.body.get("kind") == "PodCliqueSet"
+)
 
 
 def sample(name: str, uid: str = "uid-pcs") -> PodCliqueSet:

@@ -69,7 +69,11 @@ def test_simple1_names() -> None:
     pcs = sample("simple1")
     plan = plan_children(pcs)
     assert sorted(names(all_podcliques(pcs))) == [
-        "simple1-0-pca", "simple1-0-pcd", "simple1-0-sga-0-pcb", "simple1-0-sga-0-pcc"]
+        "simple1-0-pca",
+        "simple1-0-pcd",
+        "simple1-0-sga-0-pcb",
+        "simple1-0-sga-0-pcc",
+    ]
     assert names(plan.scaling_groups) == ["simple1-0-sga"]
     assert names(plan_podgangs(pcs)) == ["simple1-0"]
     assert names(plan.hpas) == ["simple1-0-pca", "simple1-0-sga"]
@@ -80,9 +84,13 @@ def test_simple1_pcsg_scaled_to_two_adds_a_scaled_podgang() -> None:
     pcs = sample("simple1")
     gangs = plan_podgangs(pcs, pcsg_replicas={"simple1-0-sga": 2})
     assert names(gangs) == ["simple1-0", "simple1-0-sga-0"]
-    assert [g["name"] for g in gangs[1]["spec"]["podgroups"]] == ["simple1-0-sga-1-pcb", "simple1-0-sga-1-pcc"]
-    pcsg = PodCliqueScalingGroup.from_wire(plan_children(pcs, existing_pcsg_replicas={"simple1-0-sga": 2})
-                                           .scaling_groups[0])
+    assert [g["name"] for g in gangs[1]["spec"]["podgroups"]] == [
+        "simple1-0-sga-1-pcb",
+        "simple1-0-sga-1-pcc",
+    ]
+    pcsg = PodCliqueScalingGroup.from_wire(
+        plan_children(pcs, existing_pcsg_replicas={"simple1-0-sga": 2}).scaling_groups[0]
+    )
     assert pcsg.spec.replicas == 2
     members = plan_member_podcliques(pcs, pcsg)
     assert sum(m["spec"]["replicas"] for m in members) + 3 + 2 == 13
@@ -100,9 +108,17 @@ def test_simple3_podgangs_and_podgroups() -> None:
     assert names(gangs) == ["simple3-0", "simple3-0-sga-0"]
     base, scaled = gangs
     assert [(g["name"], g["minReplicas"]) for g in base["spec"]["podgroups"]] == [
-        ("simple3-0-pca", 3), ("simple3-0-pce", 2),
-        ("simple3-0-sga-0-pcb", 2), ("simple3-0-sga-0-pcc", 2), ("simple3-0-sga-0-pcd", 2),
-        ("simple3-0-sga-1-pcb", 2), ("simple3-0-sga-1-pcc", 2), ("simple3-0-sga-1-pcd", 2),
+        ("simple3-0-pca", 3),
+        ("simple3-0-pce", 2),
+        ("simple3-0-sga-0-pcb", 2),
+        ("simple3-0-sga-0-pcc", 2),
+        ("simple3-0-sga-0-pcd", 2),
+        ("simple3-0-sga-1-pcb", 2),
+        ("simple3-0-sga-1-pcc", 2),
+        ("simple3-0-sga-1-pcd", 2),
     ]
     assert [g["name"] for g in scaled["spec"]["podgroups"]] == [
-        "simple3-0-sga-2-pcb", "simple3-0-sga-2-pcc", "simple3-0-sga-2-pcd"]
+        "simple3-0-sga-2-pcb",
+        "simple3-0-sga-2-pcc",
+        "simple3-0-sga-2-pcd",
+    ]

@@ -19,12 +19,24 @@ from grove.controllers.common import podutil as pu
 GRACE_AFTER_CREATION = timedelta(seconds=5)
 
 
-def upsert_condition(conditions: Sequence[Mapping[str, Any]] | None, cond_type: str, status: str, reason: str,
-                     message: str, now: str, observed_generation: int | None = None) -> list[dict[str, Any]]:
+def upsert_condition(
+    conditions: Sequence[Mapping[str, Any]] | None,
+    cond_type: str,
+    status: str,
+    reason: str,
+    message: str,
+    now: str,
+    observed_generation: int | None = None,
+) -> list[dict[str, Any]]:
     """A new conditions list with ``cond_type`` set; other conditions kept in place."""
     out = [dict(cond) for cond in conditions or []]
-    new: dict[str, Any] = {"type": cond_type, "status": status, "lastTransitionTime": now, "reason": reason,
-                           "message": message}
+    new: dict[str, Any] = {
+        "type": cond_type,
+        "status": status,
+        "lastTransitionTime": now,
+        "reason": reason,
+        "message": message,
+    }
     if observed_generation is not None:
         new["observedGeneration"] = observed_generation
     for idx, cond in enumerate(out):

@@ -65,8 +65,10 @@ def pod_template_spec(clique: PodCliqueTemplateSpec, priority_class_name: str | 
         pod_spec["priorityClassName"] = priority_class_name
     else:
         pod_spec.pop("priorityClassName", None)
-    return {"metadata": {"labels": dict(clique.labels or {}), "annotations": dict(clique.annotations or {})},
-            "spec": pod_spec}
+    return {
+        "metadata": {"labels": dict(clique.labels or {}), "annotations": dict(clique.annotations or {})},
+        "spec": pod_spec,
+    }
 
 
 def pod_template_hash(clique: PodCliqueTemplateSpec, priority_class_name: str | None) -> str:

@@ -38,8 +38,14 @@ def merge_labels(*layers: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def owner_reference(api_version: str, kind: str, name: str, uid: str) -> dict[str, Any]:
-    return {"apiVersion": api_version, "kind": kind, "name": name, "uid": uid,
-            "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": name,
+        "uid": uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def owner_reference_to(owner: TypedObject) -> dict[str, Any]:
@@ -50,8 +56,12 @@ def owner_reference_to(owner: TypedObject) -> dict[str, Any]:
 
 def owner_reference_to_dict(owner: Mapping[str, Any]) -> dict[str, Any]:
     md = owner.get("metadata") or {}
-    return owner_reference(str(owner.get("apiVersion") or ""), str(owner.get("kind") or ""),
-                           str(md.get("name") or ""), str(md.get("uid") or ""))
+    return owner_reference(
+        str(owner.get("apiVersion") or ""),
+        str(owner.get("kind") or ""),
+        str(md.get("name") or ""),
+        str(md.get("uid") or ""),
+    )
 
 
 def selector_string(labels: Mapping[str, str]) -> str:
@@ -59,9 +69,14 @@ def selector_string(labels: Mapping[str, str]) -> str:
     return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
 
 
-def object_meta(name: str, namespace: str, labels: Mapping[str, str], owner: Mapping[str, Any],
-                annotations: Mapping[str, str] | None = None,
-                finalizers: list[str] | None = None) -> dict[str, Any]:
+def object_meta(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    owner: Mapping[str, Any],
+    annotations: Mapping[str, str] | None = None,
+    finalizers: list[str] | None = None,
+) -> dict[str, Any]:
     md: dict[str, Any] = {"name": name, "namespace": namespace, "labels": dict(labels)}
     if annotations:
         md["annotations"] = dict(annotations)

@@ -46,8 +46,9 @@ def template_dependencies(pcs: PodCliqueSet, clique_name: str) -> list[str]:
     return []
 
 
-def starts_after_fqns(pcs: PodCliqueSet, pcs_replica: int, clique_name: str,
-                      pcsg_replica: int | None = None) -> list[str]:
+def starts_after_fqns(
+    pcs: PodCliqueSet, pcs_replica: int, clique_name: str, pcsg_replica: int | None = None
+) -> list[str]:
     """The rewritten ``startsAfter`` of the PodClique for ``clique_name`` in PCS replica ``pcs_replica``.
 
     ``pcsg_replica`` is j for a PCSG member (required then), None for a standalone clique.
@@ -60,8 +61,11 @@ def starts_after_fqns(pcs: PodCliqueSet, pcs_replica: int, clique_name: str,
             raise ValueError(f"clique {clique_name} is in group {own_group.name}: pcsg_replica is required")
         if pcsg_replica >= group_min_available(own_group):
             pcsg_fqn = names.pcsg_name(pcs_name, pcs_replica, own_group.name)
-            return [names.pcsg_member_pclq_name(pcsg_fqn, pcsg_replica, d)
-                    for d in deps if d in own_group.clique_names]
+            return [
+                names.pcsg_member_pclq_name(pcsg_fqn, pcsg_replica, d)
+                for d in deps
+                if d in own_group.clique_names
+            ]
     out: list[str] = []
     for dep in deps:
         dep_group = group_of(pcs, dep)
@@ -69,7 +73,9 @@ def starts_after_fqns(pcs: PodCliqueSet, pcs_replica: int, clique_name: str,
             out.append(names.pclq_name(pcs_name, pcs_replica, dep))
             continue
         dep_fqn = names.pcsg_name(pcs_name, pcs_replica, dep_group.name)
-        out.extend(names.pcsg_member_pclq_name(dep_fqn, j, dep) for j in range(group_min_available(dep_group)))
+        out.extend(
+            names.pcsg_member_pclq_name(dep_fqn, j, dep) for j in range(group_min_available(dep_group))
+        )
     return out
 
 

@@ -40,8 +40,9 @@ def pod_in_podgang(pod: Mapping[str, Any], pclq_fqn: str, podgang: Mapping[str, 
     return False
 
 
-def base_gang_scheduled(base_gang: Mapping[str, Any] | None,
-                        pclq_scheduled: Mapping[str, int | None]) -> bool:
+def base_gang_scheduled(
+    base_gang: Mapping[str, Any] | None, pclq_scheduled: Mapping[str, int | None]
+) -> bool:
     """Each PodGroup's PodClique has ``scheduledReplicas >= minReplicas``.
 
     ``pclq_scheduled`` maps PodClique name → ``status.scheduledReplicas`` of the PodCliques that exist.
@@ -57,9 +58,13 @@ def base_gang_scheduled(base_gang: Mapping[str, Any] | None,
     return True
 
 
-def gate_decision(pod: Mapping[str, Any], pclq: PodClique, podgang: Mapping[str, Any] | None,
-                  base_gang: Mapping[str, Any] | None = None,
-                  base_pclq_scheduled: Mapping[str, int | None] | None = None) -> GateDecision:
+def gate_decision(
+    pod: Mapping[str, Any],
+    pclq: PodClique,
+    podgang: Mapping[str, Any] | None,
+    base_gang: Mapping[str, Any] | None = None,
+    base_pclq_scheduled: Mapping[str, int | None] | None = None,
+) -> GateDecision:
     """Whether to release ``pod``'s Grove gate now. Raises :class:`BaseGangMissingError` (requeue)."""
     if not pu.has_podgang_gate(pod):
         return GateDecision.NOT_GATED
@@ -74,5 +79,8 @@ def gate_decision(pod: Mapping[str, Any], pclq: PodClique, podgang: Mapping[str,
 def gates_without_grove(pod: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The pod's ``schedulingGates`` with only Grove's gate removed (for the patch)."""
     spec = pod.get("spec") or {}
-    return [dict(g) for g in spec.get("schedulingGates") or []
-            if g.get("name") != c.SCHEDULING_GATE_PODGANG_PENDING]
+    return [
+        dict(g)
+        for g in spec.get("schedulingGates") or []
+        if g.get("name") != c.SCHEDULING_GATE_PODGANG_PENDING
+    ]

@@ -25,12 +25,18 @@ def expected_pod_template_hash(pclq: PodClique, pcs_generation_hash: str | None)
     """``updateProgress.podTemplateHash`` while the progress tracks the current PCS hash, else the
     PodClique's own ``grove.io/pod-template-hash`` label."""
     progress = pclq.status.update_progress if pclq.status else None
-    if progress is not None and pcs_generation_hash and progress.pod_clique_set_generation_hash == pcs_generation_hash:
+    if (
+        progress is not None
+        and pcs_generation_hash
+        and progress.pod_clique_set_generation_hash == pcs_generation_hash
+    ):
         return progress.pod_template_hash
     return (pclq.metadata.labels or {}).get(c.LABEL_POD_TEMPLATE_HASH)
 
 
-def victim_sort_key(pod: Mapping[str, Any], expected_hash: str | None) -> tuple[int, int, int, int, int, float]:
+def victim_sort_key(
+    pod: Mapping[str, Any], expected_hash: str | None
+) -> tuple[int, int, int, int, int, float]:
     """Ascending order = deletion preference (first element is deleted first)."""
     created = pu.parse_time(pu.creation_timestamp(pod))
     return (
@@ -43,11 +49,23 @@ def victim_sort_key(pod: Mapping[str, Any], expected_hash: str | None) -> tuple[
     )
 
 
-def plan_pod_deletions(pods: Sequence[Mapping[str, Any]], replicas: int, expected_hash: str | None,
-                       diff: int, pending_delete_uids: Collection[str] = ()) -> list[Mapping[str, Any]]:
-    """Up to ``diff`` victims: the front of the sorted candidates beyond ``replicas`` (ties keep input order)."""
-    candidates = [p for p in pods if not pu.is_terminating(p)
-                  and str((p.get("metadata") or {}).get("uid") or "") not in pending_delete_uids]
+def plan_pod_deletions(
+    pods: Sequence[Mapping[str, Any]],
+    replicas: int,
+    expected_hash: str | None,
+    diff: int,
+    pending_delete_uids: Collection[str] = (),
+) -> list[Mapping[str, Any]]:
+    """Up to ``diff`` victims: the front of the sorted candidates beyond ``replicas``.
+
+    Ties keep input order.
+    """
+    candidates = [
+        p
+        for p in pods
+        if not pu.is_terminating(p)
+        and str((p.get("metadata") or {}).get("uid") or "") not in pending_delete_uids
+    ]
     surplus = min(len(candidates) - replicas, diff)
     if surplus <= 0:
         return []
@@ -59,7 +77,7 @@ def slow_start_batches(items: Sequence[Any], initial: int = 1) -> list[list[Any]
     out: list[list[Any]] = []
     size, pos = max(initial, 1), 0
     while pos < len(items):
-        out.append(list(items[pos:pos + size]))
+        out.append(list(items[pos : pos + size]))
         pos += size
         size *= 2
     return out

@@ -22,7 +22,13 @@ from grove.controllers.common.ownership import default_labels, merge_labels, own
 from grove.controllers.common.podutil import json_copy
 from grove.controllers.common.startup import template_for_pclq
 
-POD_ENV_NAMES = (c.ENV_PCS_NAME, c.ENV_PCS_INDEX, c.ENV_PCLQ_NAME, c.ENV_HEADLESS_SERVICE, c.ENV_PCLQ_POD_INDEX)
+POD_ENV_NAMES = (
+    c.ENV_PCS_NAME,
+    c.ENV_PCS_INDEX,
+    c.ENV_PCLQ_NAME,
+    c.ENV_HEADLESS_SERVICE,
+    c.ENV_PCLQ_POD_INDEX,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ PreparePod = Callable[[dict[str, Any], str, str], None]
 def _set_scheduler(name: str) -> PreparePod:
     def prepare(pod: dict[str, Any], podgang: str, pclq_fqn: str) -> None:
         pod["spec"]["schedulerName"] = name
+
     return prepare
 
 
@@ -56,7 +63,8 @@ def _prepare_kai(pod: dict[str, Any], podgang: str, pclq_fqn: str) -> None:
 def _prepare_volcano(pod: dict[str, Any], podgang: str, pclq_fqn: str) -> None:
     pod["spec"]["schedulerName"] = c.SCHEDULER_VOLCANO
     pod["metadata"].setdefault("annotations", {}).update(
-        {c.VOLCANO_GROUP_NAME_K8S: podgang, c.VOLCANO_GROUP_NAME: podgang})
+        {c.VOLCANO_GROUP_NAME_K8S: podgang, c.VOLCANO_GROUP_NAME: podgang}
+    )
 
 
 BACKENDS: dict[str, PreparePod] = {
@@ -77,14 +85,20 @@ def prepare_pod(pod: dict[str, Any], backend: str, podgang: str, pclq_fqn: str) 
 
 # --- env vars and the init container ----------------------------------------------------------------
 
+
 def grove_pod_env(pcs_name: str, pcs_replica: int, pclq_fqn: str, namespace: str) -> list[dict[str, Any]]:
     return [
         {"name": c.ENV_PCS_NAME, "value": pcs_name},
         {"name": c.ENV_PCS_INDEX, "value": str(pcs_replica)},
         {"name": c.ENV_PCLQ_NAME, "value": pclq_fqn},
-        {"name": c.ENV_HEADLESS_SERVICE, "value": names.headless_service_fqdn(pcs_name, pcs_replica, namespace)},
-        {"name": c.ENV_PCLQ_POD_INDEX,
-         "valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{c.LABEL_POD_INDEX}']"}}},
+        {
+            "name": c.ENV_HEADLESS_SERVICE,
+            "value": names.headless_service_fqdn(pcs_name, pcs_replica, namespace),
+        },
+        {
+            "name": c.ENV_PCLQ_POD_INDEX,
+            "valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{c.LABEL_POD_INDEX}']"}},
+        },
     ]
 
 
@@ -109,30 +123,45 @@ def initc_args(pcs: PodCliqueSet, starts_after: list[str]) -> list[str]:
     return args
 
 
-def add_init_container(pod_spec: dict[str, Any], pcs: PodCliqueSet, starts_after: list[str],
-                       settings: PodSettings) -> None:
+def add_init_container(
+    pod_spec: dict[str, Any], pcs: PodCliqueSet, starts_after: list[str], settings: PodSettings
+) -> None:
     pcs_name = pcs.metadata.name or ""
-    pod_spec.setdefault("initContainers", []).append({
-        "name": c.INITC_CONTAINER_NAME,
-        "image": f"{settings.initc_image}:{settings.version}",
-        "args": initc_args(pcs, starts_after),
-        "volumeMounts": [
-            {"name": c.INITC_VOLUME_POD_INFO, "mountPath": c.INITC_POD_INFO_MOUNT, "readOnly": True},
-            {"name": c.INITC_VOLUME_SA_TOKEN, "mountPath": c.INITC_SA_TOKEN_MOUNT, "readOnly": True},
-        ],
-    })
-    pod_spec.setdefault("volumes", []).extend([
-        {"name": c.INITC_VOLUME_SA_TOKEN,
-         "secret": {"secretName": names.initc_token_secret_name(pcs_name), "defaultMode": 420}},
-        {"name": c.INITC_VOLUME_POD_INFO,
-         "downwardAPI": {"items": [
-             {"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}},
-             {"path": "podgangname", "fieldRef": {"fieldPath": f"metadata.labels['{c.LABEL_PODGANG}']"}},
-         ]}},
-    ])
+    pod_spec.setdefault("initContainers", []).append(
+        {
+            "name": c.INITC_CONTAINER_NAME,
+            "image": f"{settings.initc_image}:{settings.version}",
+            "args": initc_args(pcs, starts_after),
+            "volumeMounts": [
+                {"name": c.INITC_VOLUME_POD_INFO, "mountPath": c.INITC_POD_INFO_MOUNT, "readOnly": True},
+                {"name": c.INITC_VOLUME_SA_TOKEN, "mountPath": c.INITC_SA_TOKEN_MOUNT, "readOnly": True},
+            ],
+        }
+    )
+    pod_spec.setdefault("volumes", []).extend(
+        [
+            {
+                "name": c.INITC_VOLUME_SA_TOKEN,
+                "secret": {"secretName": names.initc_token_secret_name(pcs_name), "defaultMode": 420},
+            },
+            {
+                "name": c.INITC_VOLUME_POD_INFO,
+                "downwardAPI": {
+                    "items": [
+                        {"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}},
+                        {
+                            "path": "podgangname",
+                            "fieldRef": {"fieldPath": f"metadata.labels['{c.LABEL_PODGANG}']"},
+                        },
+                    ]
+                },
+            },
+        ]
+    )
 
 
 # --- the pod -----------------------------------------------------------------------------------------
+
 
 def pclq_pcs_replica(pcs: PodCliqueSet, pclq: PodClique) -> int:
     raw = (pclq.metadata.labels or {}).get(c.LABEL_PCS_REPLICA_INDEX)
@@ -144,8 +173,9 @@ def pclq_pcs_replica(pcs: PodCliqueSet, pclq: PodClique) -> int:
     return idx
 
 
-def build_pod(pcs: PodCliqueSet, pclq: PodClique, pod_index: int,
-              settings: PodSettings | None = None) -> dict[str, Any]:
+def build_pod(
+    pcs: PodCliqueSet, pclq: PodClique, pod_index: int, settings: PodSettings | None = None
+) -> dict[str, Any]:
     """The pod with index ``pod_index`` of ``pclq`` (to create; the name comes from ``generateName``)."""
     settings = settings or PodSettings()
     pcs_name = pcs.metadata.name or ""
@@ -154,11 +184,21 @@ def build_pod(pcs: PodCliqueSet, pclq: PodClique, pod_index: int,
     i = pclq_pcs_replica(pcs, pclq)
     pclq_labels = pclq.metadata.labels or {}
     podgang = pclq_labels.get(c.LABEL_PODGANG) or names.base_podgang_name(pcs_name, i)
-    labels = merge_labels(default_labels(pcs_name), pclq_labels, {
-        c.LABEL_PODCLIQUE: fqn, c.LABEL_PCS_REPLICA_INDEX: str(i), c.LABEL_PODGANG: podgang,
-        c.LABEL_POD_INDEX: str(pod_index)})
-    metadata: dict[str, Any] = {"generateName": names.pod_generate_name(fqn), "namespace": namespace,
-                                "labels": labels}
+    labels = merge_labels(
+        default_labels(pcs_name),
+        pclq_labels,
+        {
+            c.LABEL_PODCLIQUE: fqn,
+            c.LABEL_PCS_REPLICA_INDEX: str(i),
+            c.LABEL_PODGANG: podgang,
+            c.LABEL_POD_INDEX: str(pod_index),
+        },
+    )
+    metadata: dict[str, Any] = {
+        "generateName": names.pod_generate_name(fqn),
+        "namespace": namespace,
+        "labels": labels,
+    }
     if pclq.metadata.annotations:
         metadata["annotations"] = dict(pclq.metadata.annotations)
     metadata["ownerReferences"] = [owner_reference(c.API_VERSION, c.KIND_PCLQ, fqn, pclq.metadata.uid or "")]

@@ -41,8 +41,9 @@ def updated_target_hash(pclq: PodClique) -> str | None:
     return status.current_pod_template_hash if status else None
 
 
-def breach_condition(pclq: PodClique, pods: Sequence[Mapping[str, Any]], scheduled: int,
-                     update_strategy: str) -> tuple[str, str, str]:
+def breach_condition(
+    pclq: PodClique, pods: Sequence[Mapping[str, Any]], scheduled: int, update_strategy: str
+) -> tuple[str, str, str]:
     """(status, reason, message) of MinAvailableBreached."""
     m = min_available(pclq)
     if rolling_update_in_progress(pclq, update_strategy):
@@ -54,14 +55,24 @@ def breach_condition(pclq: PodClique, pods: Sequence[Mapping[str, Any]], schedul
     stuck = [p for p in not_ready if not pu.has_erroneous_exit(p) and pu.has_started_not_ready(p)]
     healthy = scheduled - len(crashing) - len(stuck)
     if healthy < m:
-        return "True", c.REASON_INSUFFICIENT_READY_PODS, \
-            f"{len(crashing)} crashing and {len(stuck)} started-not-ready pods leave {healthy} < minAvailable {m}"
+        return (
+            "True",
+            c.REASON_INSUFFICIENT_READY_PODS,
+            f"{len(crashing)} crashing and {len(stuck)} started-not-ready pods leave {healthy}"
+            f" < minAvailable {m}",
+        )
     return "False", c.REASON_SUFFICIENT_READY_PODS, f"{healthy} healthy scheduled pods >= minAvailable {m}"
 
 
-def compute_podclique_status(pclq: PodClique, pods: Sequence[Mapping[str, Any]], *, now: str,
-                             pcs_generation_hash: str | None = None, expected_template_hash: str | None = None,
-                             update_strategy: str = "RollingRecreate") -> dict[str, Any]:
+def compute_podclique_status(
+    pclq: PodClique,
+    pods: Sequence[Mapping[str, Any]],
+    *,
+    now: str,
+    pcs_generation_hash: str | None = None,
+    expected_template_hash: str | None = None,
+    update_strategy: str = "RollingRecreate",
+) -> dict[str, Any]:
     """The PodClique's new ``status`` (wire dict). ``pods`` are the pods it owns.
 
     ``expected_template_hash`` is the clique's hash computed from the PCS template; ``now`` is RFC 3339.
@@ -74,12 +85,16 @@ def compute_podclique_status(pclq: PodClique, pods: Sequence[Mapping[str, Any]],
     status["scheduledReplicas"] = scheduled = sum(1 for p in pods if pu.is_scheduled(p))
     status["scheduleGatedReplicas"] = sum(1 for p in pods if pu.is_schedule_gated(p))
     target = updated_target_hash(pclq)
-    status["updatedReplicas"] = updated = sum(1 for p in live if target and pu.label(p, c.LABEL_POD_TEMPLATE_HASH) == target)
+    status["updatedReplicas"] = updated = sum(
+        1 for p in live if target and pu.label(p, c.LABEL_POD_TEMPLATE_HASH) == target
+    )
 
     labels = pclq.metadata.labels or {}
     if c.LABEL_PCSG not in labels:
         pcs_name = labels.get(c.LABEL_PART_OF, "")
-        status["hpaPodSelector"] = selector_string({**default_labels(pcs_name), c.LABEL_PODCLIQUE: pclq.metadata.name or ""})
+        status["hpaPodSelector"] = selector_string(
+            {**default_labels(pcs_name), c.LABEL_PODCLIQUE: pclq.metadata.name or ""}
+        )
 
     progress = pclq.status.update_progress if pclq.status else None
     auto_update = progress is not None and progress.update_ended_at is None
@@ -97,23 +112,42 @@ def compute_podclique_status(pclq: PodClique, pods: Sequence[Mapping[str, Any]],
         conds = old.get("conditions")
         m = min_available(pclq)
         if scheduled < m:
-            conds = upsert_condition(conds, c.COND_PODCLIQUE_SCHEDULED, "False", c.REASON_INSUFFICIENT_SCHEDULED_PODS,
-                                     f"scheduled replicas {scheduled} < minAvailable {m}", now)
+            conds = upsert_condition(
+                conds,
+                c.COND_PODCLIQUE_SCHEDULED,
+                "False",
+                c.REASON_INSUFFICIENT_SCHEDULED_PODS,
+                f"scheduled replicas {scheduled} < minAvailable {m}",
+                now,
+            )
         else:
-            conds = upsert_condition(conds, c.COND_PODCLIQUE_SCHEDULED, "True", c.REASON_SUFFICIENT_SCHEDULED_PODS,
-                                     f"scheduled replicas {scheduled} >= minAvailable {m}", now)
+            conds = upsert_condition(
+                conds,
+                c.COND_PODCLIQUE_SCHEDULED,
+                "True",
+                c.REASON_SUFFICIENT_SCHEDULED_PODS,
+                f"scheduled replicas {scheduled} >= minAvailable {m}",
+                now,
+            )
         b_status, b_reason, b_msg = breach_condition(pclq, pods, scheduled, update_strategy)
-        status["conditions"] = upsert_condition(conds, c.COND_MIN_AVAILABLE_BREACHED, b_status, b_reason, b_msg, now)
+        status["conditions"] = upsert_condition(
+            conds, c.COND_MIN_AVAILABLE_BREACHED, b_status, b_reason, b_msg, now
+        )
     return status
 
 
-def is_converged(pclq: PodClique, expected_template_hash: str | None, pcs_generation_hash: str | None) -> bool:
+def is_converged(
+    pclq: PodClique, expected_template_hash: str | None, pcs_generation_hash: str | None
+) -> bool:
     """On the expected template everywhere (label and status) and at least minAvailable ready and updated."""
     status = pclq.status
     if status is None or not expected_template_hash:
         return False
     m = min_available(pclq)
-    return ((pclq.metadata.labels or {}).get(c.LABEL_POD_TEMPLATE_HASH) == expected_template_hash
-            and status.current_pod_template_hash == expected_template_hash
-            and status.current_pod_clique_set_generation_hash == pcs_generation_hash
-            and status.ready_replicas >= m and status.updated_replicas >= m)
+    return (
+        (pclq.metadata.labels or {}).get(c.LABEL_POD_TEMPLATE_HASH) == expected_template_hash
+        and status.current_pod_template_hash == expected_template_hash
+        and status.current_pod_clique_set_generation_hash == pcs_generation_hash
+        and status.ready_replicas >= m
+        and status.updated_replicas >= m
+    )

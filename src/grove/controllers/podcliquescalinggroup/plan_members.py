@@ -64,8 +64,13 @@ def member_podgang(pcs_name: str, pcs_replica: int, pcsg_fqn: str, j: int, min_a
     return names.scaled_podgang_name(pcsg_fqn, j, min_available)
 
 
-def plan_member_podclique(pcs: PodCliqueSet, pcsg: PodCliqueScalingGroup, j: int, clique_name: str,
-                          existing_replicas: int | None = None) -> dict[str, Any]:
+def plan_member_podclique(
+    pcs: PodCliqueSet,
+    pcsg: PodCliqueScalingGroup,
+    j: int,
+    clique_name: str,
+    existing_replicas: int | None = None,
+) -> dict[str, Any]:
     pcs_name = pcs.metadata.name or ""
     pcsg_fqn = pcsg.metadata.name or ""
     i = pcs_replica_of(pcs, pcsg)
@@ -89,21 +94,32 @@ def plan_member_podclique(pcs: PodCliqueSet, pcsg: PodCliqueScalingGroup, j: int
         for container in pod_spec.get(key) or []:
             container["env"] = list(container.get("env") or []) + [dict(e) for e in env]
     owner = owner_reference(c.API_VERSION, c.KIND_PCSG, pcsg_fqn, pcsg.metadata.uid or "")
-    return {"apiVersion": c.API_VERSION, "kind": c.KIND_PCLQ,
-            "metadata": object_meta(fqn, pcsg.metadata.namespace or pcs.metadata.namespace or "default",
-                                    merge_labels(clique.labels, component), owner,
-                                    annotations=pclq_annotations(clique), finalizers=[c.FINALIZER_PCLQ]),
-            "spec": spec}
+    return {
+        "apiVersion": c.API_VERSION,
+        "kind": c.KIND_PCLQ,
+        "metadata": object_meta(
+            fqn,
+            pcsg.metadata.namespace or pcs.metadata.namespace or "default",
+            merge_labels(clique.labels, component),
+            owner,
+            annotations=pclq_annotations(clique),
+            finalizers=[c.FINALIZER_PCLQ],
+        ),
+        "spec": spec,
+    }
 
 
-def plan_member_podcliques(pcs: PodCliqueSet, pcsg: PodCliqueScalingGroup,
-                           existing_replicas: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+def plan_member_podcliques(
+    pcs: PodCliqueSet, pcsg: PodCliqueScalingGroup, existing_replicas: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
     """Member PodCliques of replicas ``[0, spec.replicas)``, replica-major, cliques in group order."""
     existing = existing_replicas or {}
     pcsg_fqn = pcsg.metadata.name or ""
-    return [plan_member_podclique(pcs, pcsg, j, cl,
-                                  existing.get(names.pcsg_member_pclq_name(pcsg_fqn, j, cl)))
-            for j in range(pcsg.spec.replicas) for cl in pcsg.spec.clique_names]
+    return [
+        plan_member_podclique(pcs, pcsg, j, cl, existing.get(names.pcsg_member_pclq_name(pcsg_fqn, j, cl)))
+        for j in range(pcsg.spec.replicas)
+        for cl in pcsg.spec.clique_names
+    ]
 
 
 def replicas_to_remove(existing_indices: Iterable[int], replicas: int) -> list[int]:

@@ -28,8 +28,9 @@ def _cond_status(pclq: PodClique, cond_type: str) -> str | None:
     return None
 
 
-def members_by_replica(pcsg: PodCliqueScalingGroup,
-                       members: Sequence[PodClique]) -> dict[int, dict[str, PodClique]]:
+def members_by_replica(
+    pcsg: PodCliqueScalingGroup, members: Sequence[PodClique]
+) -> dict[int, dict[str, PodClique]]:
     """Non-terminating members grouped by PCSG replica index, then by clique name."""
     fqn = pcsg.metadata.name or ""
     out: dict[int, dict[str, PodClique]] = {}
@@ -41,13 +42,18 @@ def members_by_replica(pcsg: PodCliqueScalingGroup,
         prefix = names.pcsg_member_pclq_name(fqn, j, "")
         name = pclq.metadata.name or ""
         if name.startswith(prefix):
-            out.setdefault(j, {})[name[len(prefix):]] = pclq
+            out.setdefault(j, {})[name[len(prefix) :]] = pclq
     return out
 
 
-def compute_pcsg_status(pcsg: PodCliqueScalingGroup, members: Sequence[PodClique], *, now: str,
-                        pcs_generation_hash: str | None,
-                        expected_hashes: Mapping[str, str]) -> dict[str, Any]:
+def compute_pcsg_status(
+    pcsg: PodCliqueScalingGroup,
+    members: Sequence[PodClique],
+    *,
+    now: str,
+    pcs_generation_hash: str | None,
+    expected_hashes: Mapping[str, str],
+) -> dict[str, Any]:
     """The PCSG's new ``status`` (wire dict). ``expected_hashes`` maps clique name → template hash."""
     old = pcsg.status.to_wire() if pcsg.status else {}
     status: dict[str, Any] = dict(old)
@@ -77,32 +83,59 @@ def compute_pcsg_status(pcsg: PodCliqueScalingGroup, members: Sequence[PodClique
         available += 1
         if all(conv):
             updated += 1
-    status.update({"replicas": pcsg.spec.replicas, "scheduledReplicas": scheduled,
-                   "availableReplicas": available, "updatedReplicas": updated})
+    status.update(
+        {
+            "replicas": pcsg.spec.replicas,
+            "scheduledReplicas": scheduled,
+            "availableReplicas": available,
+            "updatedReplicas": updated,
+        }
+    )
     pcs_name = (pcsg.metadata.labels or {}).get(c.LABEL_PART_OF, "")
     status["selector"] = selector_string({**default_labels(pcs_name), c.LABEL_PCSG: pcsg.metadata.name or ""})
     if progress is not None:
-        status["updateProgress"] = {**old["updateProgress"],
-                                    "totalPodCliquesCount": pcsg.spec.replicas * len(cliques),
-                                    "updatedPodCliquesCount": converged_members}
-    stale = any((p.metadata.labels or {}).get(c.LABEL_POD_TEMPLATE_HASH) != expected_hashes.get(cl)
-                for replica in by_j.values() for cl, p in replica.items())
+        status["updateProgress"] = {
+            **old["updateProgress"],
+            "totalPodCliquesCount": pcsg.spec.replicas * len(cliques),
+            "updatedPodCliquesCount": converged_members,
+        }
+    stale = any(
+        (p.metadata.labels or {}).get(c.LABEL_POD_TEMPLATE_HASH) != expected_hashes.get(cl)
+        for replica in by_j.values()
+        for cl, p in replica.items()
+    )
     if pcs_generation_hash and not updating and not stale and all_converged:
         status["currentPodCliqueSetGenerationHash"] = pcs_generation_hash
 
     conds = old.get("conditions")
     floor = pcsg.spec.min_available if pcsg.spec.min_available is not None else 1
     if updating:
-        conds = upsert_condition(conds, c.COND_MIN_AVAILABLE_BREACHED, "Unknown", c.REASON_UPDATE_IN_PROGRESS,
-                                 "update in progress", now)
+        conds = upsert_condition(
+            conds,
+            c.COND_MIN_AVAILABLE_BREACHED,
+            "Unknown",
+            c.REASON_UPDATE_IN_PROGRESS,
+            "update in progress",
+            now,
+        )
     elif unbreached < floor:
-        conds = upsert_condition(conds, c.COND_MIN_AVAILABLE_BREACHED, "True",
-                                 c.REASON_INSUFFICIENT_AVAILABLE_PCSG_REPLICAS,
-                                 f"{unbreached} healthy replicas < minAvailable {floor}", now)
+        conds = upsert_condition(
+            conds,
+            c.COND_MIN_AVAILABLE_BREACHED,
+            "True",
+            c.REASON_INSUFFICIENT_AVAILABLE_PCSG_REPLICAS,
+            f"{unbreached} healthy replicas < minAvailable {floor}",
+            now,
+        )
     else:
-        conds = upsert_condition(conds, c.COND_MIN_AVAILABLE_BREACHED, "False",
-                                 c.REASON_SUFFICIENT_AVAILABLE_PCSG_REPLICAS,
-                                 f"{unbreached} healthy replicas >= minAvailable {floor}", now)
+        conds = upsert_condition(
+            conds,
+            c.COND_MIN_AVAILABLE_BREACHED,
+            "False",
+            c.REASON_SUFFICIENT_AVAILABLE_PCSG_REPLICAS,
+            f"{unbreached} healthy replicas >= minAvailable {floor}",
+            now,
+        )
         conds = remove_condition(conds, c.COND_GANG_TERMINATION_IN_PROGRESS)
     status["conditions"] = conds
     return status

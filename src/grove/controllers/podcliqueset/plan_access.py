@@ -33,35 +33,66 @@ def plan_service_account(pcs: PodCliqueSet) -> dict[str, Any]:
     pcs_name = pcs.metadata.name or ""
     sa = names.service_account_name(pcs_name)
     labels = component_labels(pcs_name, c.COMPONENT_POD_SERVICE_ACCOUNT, sa)
-    return {"apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": object_meta(sa, pcs_namespace(pcs), labels, pcs_owner_reference(pcs)),
-            "automountServiceAccountToken": True}
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": object_meta(sa, pcs_namespace(pcs), labels, pcs_owner_reference(pcs)),
+        "automountServiceAccountToken": True,
+    }
 
 
 def plan_role(pcs: PodCliqueSet) -> dict[str, Any]:
     pcs_name = pcs.metadata.name or ""
     labels = component_labels(pcs_name, c.COMPONENT_POD_ROLE, names.role_label_name(pcs_name))
-    return {"apiVersion": RBAC_API_VERSION, "kind": "Role",
-            "metadata": object_meta(names.role_name(pcs_name), pcs_namespace(pcs), labels, pcs_owner_reference(pcs)),
-            "rules": [{"apiGroups": [""], "resources": ["pods", "pods/status"], "verbs": ["get", "list", "watch"]}]}
+    return {
+        "apiVersion": RBAC_API_VERSION,
+        "kind": "Role",
+        "metadata": object_meta(
+            names.role_name(pcs_name), pcs_namespace(pcs), labels, pcs_owner_reference(pcs)
+        ),
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods", "pods/status"], "verbs": ["get", "list", "watch"]}
+        ],
+    }
 
 
 def plan_role_binding(pcs: PodCliqueSet) -> dict[str, Any]:
     pcs_name = pcs.metadata.name or ""
     labels = component_labels(pcs_name, c.COMPONENT_POD_ROLE_BINDING, names.role_label_name(pcs_name))
-    return {"apiVersion": RBAC_API_VERSION, "kind": "RoleBinding",
-            "metadata": object_meta(names.role_name(pcs_name), pcs_namespace(pcs), labels, pcs_owner_reference(pcs)),
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                        "name": names.role_name(pcs_name)},
-            "subjects": [{"kind": "ServiceAccount", "name": names.service_account_name(pcs_name),
-                          "namespace": pcs_namespace(pcs)}]}
+    return {
+        "apiVersion": RBAC_API_VERSION,
+        "kind": "RoleBinding",
+        "metadata": object_meta(
+            names.role_name(pcs_name), pcs_namespace(pcs), labels, pcs_owner_reference(pcs)
+        ),
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": names.role_name(pcs_name),
+        },
+        "subjects": [
+            {
+                "kind": "ServiceAccount",
+                "name": names.service_account_name(pcs_name),
+                "namespace": pcs_namespace(pcs),
+            }
+        ],
+    }
 
 
 def plan_token_secret(pcs: PodCliqueSet) -> dict[str, Any]:
     pcs_name = pcs.metadata.name or ""
     secret = names.initc_token_secret_name(pcs_name)
     labels = component_labels(pcs_name, c.COMPONENT_POD_SA_TOKEN_SECRET, secret)
-    return {"apiVersion": "v1", "kind": "Secret",
-            "metadata": object_meta(secret, pcs_namespace(pcs), labels, pcs_owner_reference(pcs),
-                                    annotations={SA_NAME_ANNOTATION: names.service_account_name(pcs_name)}),
-            "type": SA_TOKEN_SECRET_TYPE}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": object_meta(
+            secret,
+            pcs_namespace(pcs),
+            labels,
+            pcs_owner_reference(pcs),
+            annotations={SA_NAME_ANNOTATION: names.service_account_name(pcs_name)},
+        ),
+        "type": SA_TOKEN_SECRET_TYPE,
+    }

@@ -49,8 +49,9 @@ def pclq_spec(clique: PodCliqueTemplateSpec, replicas: int, starts_after: list[s
     return spec
 
 
-def plan_standalone_podclique(pcs: PodCliqueSet, replica: int, clique: PodCliqueTemplateSpec,
-                              existing_replicas: int | None = None) -> dict[str, Any]:
+def plan_standalone_podclique(
+    pcs: PodCliqueSet, replica: int, clique: PodCliqueTemplateSpec, existing_replicas: int | None = None
+) -> dict[str, Any]:
     pcs_name = pcs.metadata.name or ""
     fqn = names.pclq_name(pcs_name, replica, clique.name)
     component = component_labels(pcs_name, c.COMPONENT_PCS_PODCLIQUE, fqn)
@@ -59,14 +60,24 @@ def plan_standalone_podclique(pcs: PodCliqueSet, replica: int, clique: PodClique
     component[c.LABEL_POD_TEMPLATE_HASH] = pod_template_hash(clique, pcs.spec.template.priority_class_name)
     labels = merge_labels(clique.labels, component)
     replicas = clique.spec.replicas if existing_replicas is None else existing_replicas
-    return {"apiVersion": c.API_VERSION, "kind": c.KIND_PCLQ,
-            "metadata": object_meta(fqn, pcs_namespace(pcs), labels, pcs_owner_reference(pcs),
-                                    annotations=pclq_annotations(clique), finalizers=[c.FINALIZER_PCLQ]),
-            "spec": pclq_spec(clique, replicas, starts_after_fqns(pcs, replica, clique.name))}
+    return {
+        "apiVersion": c.API_VERSION,
+        "kind": c.KIND_PCLQ,
+        "metadata": object_meta(
+            fqn,
+            pcs_namespace(pcs),
+            labels,
+            pcs_owner_reference(pcs),
+            annotations=pclq_annotations(clique),
+            finalizers=[c.FINALIZER_PCLQ],
+        ),
+        "spec": pclq_spec(clique, replicas, starts_after_fqns(pcs, replica, clique.name)),
+    }
 
 
-def plan_standalone_podcliques(pcs: PodCliqueSet,
-                               existing_replicas: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+def plan_standalone_podcliques(
+    pcs: PodCliqueSet, existing_replicas: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
     """Every replica i, every clique not in a scaling group, in template order."""
     existing = existing_replicas or {}
     pcs_name = pcs.metadata.name or ""
@@ -87,28 +98,47 @@ def pcsg_annotations(pcs: PodCliqueSet, group: PodCliqueScalingGroupConfig) -> d
     return out or None
 
 
-def plan_scaling_group(pcs: PodCliqueSet, replica: int, group: PodCliqueScalingGroupConfig,
-                       existing_replicas: int | None = None) -> dict[str, Any]:
+def plan_scaling_group(
+    pcs: PodCliqueSet, replica: int, group: PodCliqueScalingGroupConfig, existing_replicas: int | None = None
+) -> dict[str, Any]:
     pcs_name = pcs.metadata.name or ""
     fqn = names.pcsg_name(pcs_name, replica, group.name)
     labels = component_labels(pcs_name, c.COMPONENT_PCSG, fqn)
     labels[c.LABEL_PCS_REPLICA_INDEX] = str(replica)
-    replicas = (group.replicas if group.replicas is not None else 1) if existing_replicas is None \
+    replicas = (
+        (group.replicas if group.replicas is not None else 1)
+        if existing_replicas is None
         else existing_replicas
-    return {"apiVersion": c.API_VERSION, "kind": c.KIND_PCSG,
-            "metadata": object_meta(fqn, pcs_namespace(pcs), labels, pcs_owner_reference(pcs),
-                                    annotations=pcsg_annotations(pcs, group), finalizers=[c.FINALIZER_PCSG]),
-            "spec": {"replicas": replicas, "minAvailable": group_min_available(group),
-                     "cliqueNames": list(group.clique_names)}}
+    )
+    return {
+        "apiVersion": c.API_VERSION,
+        "kind": c.KIND_PCSG,
+        "metadata": object_meta(
+            fqn,
+            pcs_namespace(pcs),
+            labels,
+            pcs_owner_reference(pcs),
+            annotations=pcsg_annotations(pcs, group),
+            finalizers=[c.FINALIZER_PCSG],
+        ),
+        "spec": {
+            "replicas": replicas,
+            "minAvailable": group_min_available(group),
+            "cliqueNames": list(group.clique_names),
+        },
+    }
 
 
-def plan_scaling_groups(pcs: PodCliqueSet,
-                        existing_replicas: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+def plan_scaling_groups(
+    pcs: PodCliqueSet, existing_replicas: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
     existing = existing_replicas or {}
     pcs_name = pcs.metadata.name or ""
-    return [plan_scaling_group(pcs, i, g, existing.get(names.pcsg_name(pcs_name, i, g.name)))
-            for i in range(pcs.spec.replicas or 0)
-            for g in pcs.spec.template.pod_clique_scaling_groups or []]
+    return [
+        plan_scaling_group(pcs, i, g, existing.get(names.pcsg_name(pcs_name, i, g.name)))
+        for i in range(pcs.spec.replicas or 0)
+        for g in pcs.spec.template.pod_clique_scaling_groups or []
+    ]
 
 
 @dataclass(frozen=True)
@@ -125,8 +155,11 @@ class ChildrenPlan:
     scaling_groups: list[dict[str, Any]] = field(default_factory=list)
 
 
-def plan_children(pcs: PodCliqueSet, existing_pclq_replicas: Mapping[str, int] | None = None,
-                  existing_pcsg_replicas: Mapping[str, int] | None = None) -> ChildrenPlan:
+def plan_children(
+    pcs: PodCliqueSet,
+    existing_pclq_replicas: Mapping[str, int] | None = None,
+    existing_pcsg_replicas: Mapping[str, int] | None = None,
+) -> ChildrenPlan:
     return ChildrenPlan(
         service_account=plan_service_account(pcs),
         role=plan_role(pcs),

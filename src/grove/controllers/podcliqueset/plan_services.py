@@ -20,8 +20,10 @@ from grove.controllers.common.startup import group_of
 from grove.controllers.podcliqueset.plan_access import pcs_namespace, pcs_owner_reference
 
 DEFAULT_HPA_METRICS: list[dict[str, Any]] = [
-    {"type": "Resource",
-     "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}},
+    {
+        "type": "Resource",
+        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+    },
 ]
 
 
@@ -34,17 +36,21 @@ def plan_headless_service(pcs: PodCliqueSet, replica: int) -> dict[str, Any]:
     selector[c.LABEL_PCS_REPLICA_INDEX] = str(replica)
     cfg = pcs.spec.template.headless_service_config
     publish = True if cfg is None else cfg.publish_not_ready_addresses
-    return {"apiVersion": "v1", "kind": "Service",
-            "metadata": object_meta(svc, pcs_namespace(pcs), labels, pcs_owner_reference(pcs)),
-            "spec": {"clusterIP": "None", "selector": selector, "publishNotReadyAddresses": publish}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": object_meta(svc, pcs_namespace(pcs), labels, pcs_owner_reference(pcs)),
+        "spec": {"clusterIP": "None", "selector": selector, "publishNotReadyAddresses": publish},
+    }
 
 
 def plan_headless_services(pcs: PodCliqueSet) -> list[dict[str, Any]]:
     return [plan_headless_service(pcs, i) for i in range(pcs.spec.replicas or 0)]
 
 
-def _hpa(pcs: PodCliqueSet, target_kind: str, target_fqn: str, cfg: AutoScalingConfig,
-         seed_replicas: int) -> dict[str, Any]:
+def _hpa(
+    pcs: PodCliqueSet, target_kind: str, target_fqn: str, cfg: AutoScalingConfig, seed_replicas: int
+) -> dict[str, Any]:
     pcs_name = pcs.metadata.name or ""
     hpa = names.hpa_name(target_fqn)
     labels = component_labels(pcs_name, c.COMPONENT_HPA, hpa)
@@ -54,9 +60,12 @@ def _hpa(pcs: PodCliqueSet, target_kind: str, target_fqn: str, cfg: AutoScalingC
         "maxReplicas": cfg.max_replicas,
         "metrics": [dict(m) for m in cfg.metrics] if cfg.metrics else [dict(m) for m in DEFAULT_HPA_METRICS],
     }
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-            "metadata": object_meta(hpa, pcs_namespace(pcs), labels, pcs_owner_reference(pcs)),
-            "spec": spec}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": object_meta(hpa, pcs_namespace(pcs), labels, pcs_owner_reference(pcs)),
+        "spec": spec,
+    }
 
 
 def plan_hpas(pcs: PodCliqueSet) -> list[dict[str, Any]]:
@@ -68,10 +77,20 @@ def plan_hpas(pcs: PodCliqueSet) -> list[dict[str, Any]]:
         for clique in tmpl.cliques:
             cfg = clique.spec.auto_scaling_config
             if cfg is not None and group_of(pcs, clique.name) is None:
-                out.append(_hpa(pcs, c.KIND_PCLQ, names.pclq_name(pcs_name, i, clique.name), cfg,
-                                clique.spec.replicas))
+                out.append(
+                    _hpa(
+                        pcs, c.KIND_PCLQ, names.pclq_name(pcs_name, i, clique.name), cfg, clique.spec.replicas
+                    )
+                )
         for group in tmpl.pod_clique_scaling_groups or []:
             if group.scale_config is not None:
-                out.append(_hpa(pcs, c.KIND_PCSG, names.pcsg_name(pcs_name, i, group.name), group.scale_config,
-                                group.replicas or 1))
+                out.append(
+                    _hpa(
+                        pcs,
+                        c.KIND_PCSG,
+                        names.pcsg_name(pcs_name, i, group.name),
+                        group.scale_config,
+                        group.replicas or 1,
+                    )
+                )
     return out

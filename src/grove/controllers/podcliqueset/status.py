@@ -25,8 +25,9 @@ from grove.controllers.common.topology import all_constraints, missing_domains, 
 from grove.controllers.podclique.status import is_converged, min_available
 
 
-def topology_condition(pcs: PodCliqueSet, tas_enabled: bool,
-                       binding: ClusterTopologyBinding | None) -> tuple[str, str, str] | None:
+def topology_condition(
+    pcs: PodCliqueSet, tas_enabled: bool, binding: ClusterTopologyBinding | None
+) -> tuple[str, str, str] | None:
     """(status, reason, message) of TopologyLevelsUnavailable, or None to remove it."""
     constrained = bool(all_constraints(pcs))
     if not tas_enabled:
@@ -42,14 +43,23 @@ def topology_condition(pcs: PodCliqueSet, tas_enabled: bool,
         return "Unknown", c.REASON_CLUSTER_TOPOLOGY_NOT_FOUND, f"ClusterTopologyBinding {name} not found"
     missing = missing_domains(pcs, binding)
     if missing:
-        return "True", c.REASON_TOPOLOGY_LEVELS_UNAVAILABLE, \
-            f"topology levels unavailable in {name}: {', '.join(missing)}"
+        return (
+            "True",
+            c.REASON_TOPOLOGY_LEVELS_UNAVAILABLE,
+            f"topology levels unavailable in {name}: {', '.join(missing)}",
+        )
     return "False", c.REASON_ALL_TOPOLOGY_LEVELS_AVAILABLE, f"all topology levels are available in {name}"
 
 
-def compute_pcs_status(pcs: PodCliqueSet, podcliques: Sequence[PodClique],
-                       scaling_groups: Sequence[PodCliqueScalingGroup], *, now: str,
-                       tas_enabled: bool = False, binding: ClusterTopologyBinding | None = None) -> dict[str, Any]:
+def compute_pcs_status(
+    pcs: PodCliqueSet,
+    podcliques: Sequence[PodClique],
+    scaling_groups: Sequence[PodCliqueScalingGroup],
+    *,
+    now: str,
+    tas_enabled: bool = False,
+    binding: ClusterTopologyBinding | None = None,
+) -> dict[str, Any]:
     """The PCS's new ``status``. ``podcliques``: its standalone PodCliques (others are ignored)."""
     old = pcs.status.to_wire() if pcs.status else {}
     status: dict[str, Any] = dict(old)
@@ -64,29 +74,51 @@ def compute_pcs_status(pcs: PodCliqueSet, podcliques: Sequence[PodClique],
     available = updated = converged_pclqs = updated_pcsgs = 0
     for i in range(replicas):
         pclqs = [(cl.name, pclq_by_name.get(names.pclq_name(pcs_name, i, cl.name))) for cl in standalone]
-        pcsgs = [pcsg_by_name.get(names.pcsg_name(pcs_name, i, g.name)) for g in tmpl.pod_clique_scaling_groups or []]
+        pcsgs = [
+            pcsg_by_name.get(names.pcsg_name(pcs_name, i, g.name))
+            for g in tmpl.pod_clique_scaling_groups or []
+        ]
         conv = [p is not None and is_converged(p, hashes[cl], pcs_hash) for cl, p in pclqs]
-        pcsg_current = [g is not None and g.status is not None and bool(pcs_hash)
-                        and g.status.current_pod_clique_set_generation_hash == pcs_hash for g in pcsgs]
+        pcsg_current = [
+            g is not None
+            and g.status is not None
+            and bool(pcs_hash)
+            and g.status.current_pod_clique_set_generation_hash == pcs_hash
+            for g in pcsgs
+        ]
         converged_pclqs += sum(conv)
         updated_pcsgs += sum(pcsg_current)
-        ok = all(p is not None and p.status is not None and p.status.ready_replicas >= min_available(p)
-                 for _, p in pclqs)
-        ok = ok and all(g is not None and g.status is not None
-                        and g.status.available_replicas >= (g.spec.min_available or 1) for g in pcsgs)
+        ok = all(
+            p is not None and p.status is not None and p.status.ready_replicas >= min_available(p)
+            for _, p in pclqs
+        )
+        ok = ok and all(
+            g is not None
+            and g.status is not None
+            and g.status.available_replicas >= (g.spec.min_available or 1)
+            for g in pcsgs
+        )
         if ok:
             available += 1
             if all(conv) and all(pcsg_current):
                 updated += 1
-    status.update({"replicas": replicas, "availableReplicas": available, "updatedReplicas": updated,
-                   "hpaPodSelector": selector_string(default_labels(pcs_name))})
+    status.update(
+        {
+            "replicas": replicas,
+            "availableReplicas": available,
+            "updatedReplicas": updated,
+            "hpaPodSelector": selector_string(default_labels(pcs_name)),
+        }
+    )
     if "updateProgress" in old:
         n_groups = len(tmpl.pod_clique_scaling_groups or [])
-        status["updateProgress"] = {**old["updateProgress"],
-                                    "totalPodCliquesCount": replicas * len(standalone),
-                                    "updatedPodCliquesCount": converged_pclqs,
-                                    "totalPodCliqueScalingGroupsCount": replicas * n_groups,
-                                    "updatedPodCliqueScalingGroupsCount": updated_pcsgs}
+        status["updateProgress"] = {
+            **old["updateProgress"],
+            "totalPodCliquesCount": replicas * len(standalone),
+            "updatedPodCliquesCount": converged_pclqs,
+            "totalPodCliqueScalingGroupsCount": replicas * n_groups,
+            "updatedPodCliqueScalingGroupsCount": updated_pcsgs,
+        }
     topo = topology_condition(pcs, tas_enabled, binding)
     conds = old.get("conditions")
     if topo is None:

@@ -64,8 +64,14 @@ def _set_pcsg(p: PodCliqueSet) -> None:
 
 
 NEUTRAL: list[Callable[[PodCliqueSet], None]] = [
-    _set_replicas, _set_min_available, _set_autoscaling, _set_topology, _set_termination_delay,
-    _set_pcs_replicas, _set_pcsg]
+    _set_replicas,
+    _set_min_available,
+    _set_autoscaling,
+    _set_topology,
+    _set_termination_delay,
+    _set_pcs_replicas,
+    _set_pcsg,
+]
 
 
 @pytest.mark.parametrize("change", NEUTRAL, ids=lambda f: f.__name__)
@@ -115,7 +121,8 @@ def test_clique_order_matters_for_the_generation_hash() -> None:
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
-    max_leaves=10)
+    max_leaves=10,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -123,4 +130,6 @@ json_values = st.recursive(
 def test_hash_ignores_key_order_and_empty_values(data: dict[str, object]) -> None:
     reordered = dict(reversed(list(data.items())))
     assert compute_hash(reordered) == compute_hash(data)
-    assert compute_hash({**data, "zz-empty": {}}) == compute_hash({k: v for k, v in data.items() if k != "zz-empty"})
+    assert compute_hash({**data, "zz-empty": {}}) == compute_hash(
+        {k: v for k, v in data.items() if k != "zz-empty"}
+    )

@@ -26,9 +26,17 @@ def test_explicit_simple3_base_and_scaled_replicas() -> None:
     pcs = sample("simple3")  # sga = {pcb, pcc, pcd}, minAvailable 2, replicas 3
     assert starts_after_fqns(pcs, 0, "pcb", 0) == ["simple3-0-pca"]
     assert starts_after_fqns(pcs, 0, "pcd", 1) == [
-        "simple3-0-sga-0-pcb", "simple3-0-sga-1-pcb", "simple3-0-sga-0-pcc", "simple3-0-sga-1-pcc"]
+        "simple3-0-sga-0-pcb",
+        "simple3-0-sga-1-pcb",
+        "simple3-0-sga-0-pcc",
+        "simple3-0-sga-1-pcc",
+    ]
     assert starts_after_fqns(pcs, 0, "pce") == [
-        "simple3-0-sga-0-pcb", "simple3-0-sga-1-pcb", "simple3-0-sga-0-pcc", "simple3-0-sga-1-pcc"]
+        "simple3-0-sga-0-pcb",
+        "simple3-0-sga-1-pcb",
+        "simple3-0-sga-0-pcc",
+        "simple3-0-sga-1-pcc",
+    ]
     # scaled replica 2: only same-group dependencies survive, within replica 2
     assert starts_after_fqns(pcs, 0, "pcb", 2) == []
     assert starts_after_fqns(pcs, 0, "pcd", 2) == ["simple3-0-sga-2-pcb", "simple3-0-sga-2-pcc"]

@@ -19,14 +19,25 @@ from ..helpers import pod
 
 def pclq(name: str, base: str | None = None) -> PodClique:
     labels = {"grove.io/podgang": "g"} | ({"grove.io/base-podgang": base} if base else {})
-    return PodClique.from_wire({"metadata": {"name": name, "labels": labels},
-                                "spec": {"podSpec": {}, "replicas": 1}})
+    return PodClique.from_wire(
+        {"metadata": {"name": name, "labels": labels}, "spec": {"podSpec": {}, "replicas": 1}}
+    )
 
 
 def gang(name: str, groups: dict[str, tuple[int, list[str]]]) -> dict[str, Any]:
-    return {"metadata": {"name": name}, "spec": {"podgroups": [
-        {"name": g, "minReplicas": m, "podReferences": [{"namespace": "default", "name": p} for p in refs]}
-        for g, (m, refs) in groups.items()]}}
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "podgroups": [
+                {
+                    "name": g,
+                    "minReplicas": m,
+                    "podReferences": [{"namespace": "default", "name": p} for p in refs],
+                }
+                for g, (m, refs) in groups.items()
+            ]
+        },
+    }
 
 
 def test_ungated_pod_needs_nothing() -> None:

@@ -28,9 +28,16 @@ RULES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("2 Failed ranks like Pending", {"phase": "Failed", **BOUND}, {"phase": "Unknown", **BOUND}),
     ("3 not Ready before Ready", {"ready": False, **BOUND}, {"ready": True, **BOUND}),
     ("4 old hash before expected", {"hash_": "old", **BOUND}, {"hash_": "h1", **BOUND}),
-    ("5 newest before oldest", {"created": "2024-05-01T00:00:00Z", **BOUND},
-     {"created": "2024-01-01T00:00:00Z", **BOUND}),
-    ("5 zero creationTimestamp first", {"created": "", **BOUND}, {"created": "2024-01-01T00:00:00Z", **BOUND}),
+    (
+        "5 newest before oldest",
+        {"created": "2024-05-01T00:00:00Z", **BOUND},
+        {"created": "2024-01-01T00:00:00Z", **BOUND},
+    ),
+    (
+        "5 zero creationTimestamp first",
+        {"created": "", **BOUND},
+        {"created": "2024-01-01T00:00:00Z", **BOUND},
+    ),
 ]
 
 
@@ -39,7 +46,9 @@ def test_victim_rules(rule: str, first: dict[str, Any], kept: dict[str, Any]) ->
     a, b = pod("first", **first), pod("kept", **kept)
     assert victim_sort_key(a, "h1") < victim_sort_key(b, "h1")
     assert [p["metadata"]["name"] for p in sorted([b, a], key=lambda p: victim_sort_key(p, "h1"))] == [
-        "first", "kept"]
+        "first",
+        "kept",
+    ]
 
 
 def test_earlier_rules_dominate_later_ones() -> None:
@@ -57,8 +66,12 @@ def test_plan_takes_the_surplus_capped_by_diff() -> None:
 
 
 def test_terminating_and_pending_deletes_are_not_candidates() -> None:
-    pods = [pod("a", node="n", created="2024-03-01T00:00:00Z"), pod("b", node="n", deleting=True),
-            pod("c", node="n"), pod("d", node="n", created="2024-02-01T00:00:00Z")]
+    pods = [
+        pod("a", node="n", created="2024-03-01T00:00:00Z"),
+        pod("b", node="n", deleting=True),
+        pod("c", node="n"),
+        pod("d", node="n", created="2024-02-01T00:00:00Z"),
+    ]
     assert plan_pod_deletions(pods, replicas=3, expected_hash="h1", diff=5) == []
     victims = plan_pod_deletions(pods, replicas=1, expected_hash="h1", diff=5, pending_delete_uids={"uid-a"})
     # a (the newest) would be first, but its delete is already pending
@@ -66,12 +79,17 @@ def test_terminating_and_pending_deletes_are_not_candidates() -> None:
 
 
 def test_on_delete_scale_in_prefers_old_hash_pods() -> None:
-    pods = [pod("new", node="n", hash_="h2", created="2024-01-01T00:00:00Z"),
-            pod("old", node="n", hash_="h1", created="2024-02-01T00:00:00Z")]
-    pclq = PodClique.from_wire({
-        "metadata": {"name": "p-0-a", "labels": {"grove.io/pod-template-hash": "h1"}},
-        "spec": {"podSpec": {}, "replicas": 1},
-        "status": {"updateProgress": {"podCliqueSetGenerationHash": "G2", "podTemplateHash": "h2"}}})
+    pods = [
+        pod("new", node="n", hash_="h2", created="2024-01-01T00:00:00Z"),
+        pod("old", node="n", hash_="h1", created="2024-02-01T00:00:00Z"),
+    ]
+    pclq = PodClique.from_wire(
+        {
+            "metadata": {"name": "p-0-a", "labels": {"grove.io/pod-template-hash": "h1"}},
+            "spec": {"podSpec": {}, "replicas": 1},
+            "status": {"updateProgress": {"podCliqueSetGenerationHash": "G2", "podTemplateHash": "h2"}},
+        }
+    )
     assert expected_pod_template_hash(pclq, "G2") == "h2"
     assert expected_pod_template_hash(pclq, "G3") == "h1"  # stale progress: fall back to the label
     victims = plan_pod_deletions(pods, 1, expected_pod_template_hash(pclq, "G2"), 1)

@@ -56,15 +56,26 @@ def test_env_demo_pcsg_leader_and_worker() -> None:
     assert labels["grove.io/podcliquescalinggroup-replica-index"] == "0"
     # the five pod vars come first, the PCSG vars after them
     assert [e["name"] for e in leader["spec"]["containers"][0]["env"]] == [
-        "GROVE_PCS_NAME", "GROVE_PCS_INDEX", "GROVE_PCLQ_NAME", "GROVE_HEADLESS_SERVICE", "GROVE_PCLQ_POD_INDEX",
-        "GROVE_PCSG_NAME", "GROVE_PCSG_TEMPLATE_NUM_PODS", "GROVE_PCSG_INDEX"]
+        "GROVE_PCS_NAME",
+        "GROVE_PCS_INDEX",
+        "GROVE_PCLQ_NAME",
+        "GROVE_HEADLESS_SERVICE",
+        "GROVE_PCLQ_POD_INDEX",
+        "GROVE_PCSG_NAME",
+        "GROVE_PCSG_TEMPLATE_NUM_PODS",
+        "GROVE_PCSG_INDEX",
+    ]
     # a worker builds the leader FQDN from $GROVE_PCSG_NAME-$GROVE_PCSG_INDEX-leader-0.$GROVE_HEADLESS_SERVICE
     wenv = env_of(worker["spec"]["containers"][0])
     wlabels = worker["metadata"]["labels"]
-    leader_fqdn = (f"{wlabels['grove.io/podcliquescalinggroup']}-"
-                   f"{wlabels['grove.io/podcliquescalinggroup-replica-index']}-leader-0."
-                   f"{wenv['GROVE_HEADLESS_SERVICE']}")
-    assert leader_fqdn == "env-demo-pcsg-0-model-instance-0-leader-0.env-demo-pcsg-0.default.svc.cluster.local"
+    leader_fqdn = (
+        f"{wlabels['grove.io/podcliquescalinggroup']}-"
+        f"{wlabels['grove.io/podcliquescalinggroup-replica-index']}-leader-0."
+        f"{wenv['GROVE_HEADLESS_SERVICE']}"
+    )
+    assert (
+        leader_fqdn == "env-demo-pcsg-0-model-instance-0-leader-0.env-demo-pcsg-0.default.svc.cluster.local"
+    )
     assert worker["spec"]["hostname"] == "env-demo-pcsg-0-model-instance-0-worker-2"
 
 
@@ -80,11 +91,21 @@ def test_pod_metadata_gates_and_owner() -> None:
     assert md["labels"]["grove.io/podclique"] == "simple1-0-pca"
     assert md["labels"]["grove.io/podgang"] == "simple1-0"
     assert md["labels"]["grove.io/podcliqueset-replica-index"] == "0"
-    assert md["labels"]["grove.io/pod-template-hash"] == pclq.metadata.labels["grove.io/pod-template-hash"]  # type: ignore[index]
+    assert (
+        md["labels"]["grove.io/pod-template-hash"]
+        == (pclq.metadata.labels or {})["grove.io/pod-template-hash"]
+    )
     assert md["annotations"] == {"note": "x"}
-    assert md["ownerReferences"] == [{"apiVersion": "grove.io/v1alpha1", "kind": "PodClique",
-                                      "name": "simple1-0-pca", "uid": "uid-simple1-0-pca",
-                                      "controller": True, "blockOwnerDeletion": True}]
+    assert md["ownerReferences"] == [
+        {
+            "apiVersion": "grove.io/v1alpha1",
+            "kind": "PodClique",
+            "name": "simple1-0-pca",
+            "uid": "uid-simple1-0-pca",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
     assert pod["spec"]["schedulingGates"] == [{"name": "grove.io/podgang-pending-creation"}]
     assert pod["spec"]["schedulerName"] == "default-scheduler"
     assert "initContainers" not in pod["spec"]
@@ -96,24 +117,42 @@ def test_pod_metadata_gates_and_owner() -> None:
 def test_user_env_with_a_grove_name_is_dropped() -> None:
     pcs = sample("simple1")
     pclq = planned_podcliques(pcs)["simple1-0-pcd"]
-    pclq.spec.pod_spec["containers"][0]["env"] = [{"name": "GROVE_PCS_NAME", "value": "mine"},
-                                                  {"name": "KEEP", "value": "1"}]
+    pclq.spec.pod_spec["containers"][0]["env"] = [
+        {"name": "GROVE_PCS_NAME", "value": "mine"},
+        {"name": "KEEP", "value": "1"},
+    ]
     env = build_pod(pcs, pclq, 0)["spec"]["containers"][0]["env"]
-    assert [e["name"] for e in env] == ["GROVE_PCS_NAME", "GROVE_PCS_INDEX", "GROVE_PCLQ_NAME",
-                                        "GROVE_HEADLESS_SERVICE", "GROVE_PCLQ_POD_INDEX", "KEEP"]
+    assert [e["name"] for e in env] == [
+        "GROVE_PCS_NAME",
+        "GROVE_PCS_INDEX",
+        "GROVE_PCLQ_NAME",
+        "GROVE_HEADLESS_SERVICE",
+        "GROVE_PCLQ_POD_INDEX",
+        "KEEP",
+    ]
     assert env[0]["value"] == "simple1"
 
 
-@pytest.mark.parametrize(("scheduler", "annotations", "extra_label"), [
-    ("default-scheduler", {}, None),
-    ("grove-scheduler", {}, None),
-    ("kai-scheduler", {"kai.scheduler/skip-podgrouper": "true", "pod-group-name": "simple1-0"},
-     ("kai.scheduler/subgroup-name", "simple1-0-pca")),
-    ("volcano", {"scheduling.k8s.io/group-name": "simple1-0", "scheduling.volcano.sh/group-name": "simple1-0"},
-     None),
-])
-def test_backend_prepare_pod(scheduler: str, annotations: dict[str, str],
-                             extra_label: tuple[str, str] | None) -> None:
+@pytest.mark.parametrize(
+    ("scheduler", "annotations", "extra_label"),
+    [
+        ("default-scheduler", {}, None),
+        ("grove-scheduler", {}, None),
+        (
+            "kai-scheduler",
+            {"kai.scheduler/skip-podgrouper": "true", "pod-group-name": "simple1-0"},
+            ("kai.scheduler/subgroup-name", "simple1-0-pca"),
+        ),
+        (
+            "volcano",
+            {"scheduling.k8s.io/group-name": "simple1-0", "scheduling.volcano.sh/group-name": "simple1-0"},
+            None,
+        ),
+    ],
+)
+def test_backend_prepare_pod(
+    scheduler: str, annotations: dict[str, str], extra_label: tuple[str, str] | None
+) -> None:
     pcs = sample("simple1")
     pclq = planned_podcliques(pcs)["simple1-0-pca"]
     pclq.spec.pod_spec["schedulerName"] = scheduler
@@ -139,13 +178,21 @@ def test_startup_waiter_for_simple3_pce() -> None:
     (initc,) = pod["spec"]["initContainers"]
     assert initc["name"] == "grove-initc"
     assert initc["image"] == "reg/grove-initc:v9"
-    assert initc["args"] == ["--podcliques=simple3-0-sga-0-pcb:2", "--podcliques=simple3-0-sga-1-pcb:2",
-                             "--podcliques=simple3-0-sga-0-pcc:2", "--podcliques=simple3-0-sga-1-pcc:2"]
+    assert initc["args"] == [
+        "--podcliques=simple3-0-sga-0-pcb:2",
+        "--podcliques=simple3-0-sga-1-pcb:2",
+        "--podcliques=simple3-0-sga-0-pcc:2",
+        "--podcliques=simple3-0-sga-1-pcc:2",
+    ]
     assert "env" not in initc
     assert initc["volumeMounts"] == [
         {"name": "pod-info-vol", "mountPath": "/var/grove/pod-info", "readOnly": True},
-        {"name": "sa-token-secret-vol", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-         "readOnly": True}]
+        {
+            "name": "sa-token-secret-vol",
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+            "readOnly": True,
+        },
+    ]
     vols = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert vols["sa-token-secret-vol"]["secret"] == {"secretName": "simple3-ic-sat", "defaultMode": 420}
     assert [i["path"] for i in vols["pod-info-vol"]["downwardAPI"]["items"]] == ["namespace", "podgangname"]
@@ -159,4 +206,6 @@ def test_scaled_member_pod_is_in_the_scaled_gang() -> None:
     assert labels["grove.io/podgang"] == "simple3-0-sga-0"
     assert labels["grove.io/base-podgang"] == "simple3-0"
     assert pod["spec"]["initContainers"][0]["args"] == [
-        "--podcliques=simple3-0-sga-2-pcb:2", "--podcliques=simple3-0-sga-2-pcc:2"]
+        "--podcliques=simple3-0-sga-2-pcb:2",
+        "--podcliques=simple3-0-sga-2-pcc:2",
+    ]

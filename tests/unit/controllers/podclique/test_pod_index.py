@@ -17,8 +17,12 @@ def test_holes_are_refilled_first() -> None:
 
 
 def test_terminating_and_finished_pods_free_their_index() -> None:
-    pods = [pod("a", index=0, deleting=True), pod("b", index=1, phase="Failed"),
-            pod("c", index=2, phase="Succeeded"), pod("d", index=3)]
+    pods = [
+        pod("a", index=0, deleting=True),
+        pod("b", index=1, phase="Failed"),
+        pod("c", index=2, phase="Succeeded"),
+        pod("d", index=3),
+    ]
     assert allocate_pod_indices(pods, 3) == [0, 1, 2]
 
 

@@ -35,9 +35,16 @@ def test_base_and_scaled_members() -> None:
     assert base["labels"]["grove.io/podcliquescalinggroup-replica-index"] == "1"
     assert base["labels"]["grove.io/podcliqueset-replica-index"] == "0"
     assert base["labels"]["app.kubernetes.io/component"] == "pcsg-podclique"
-    assert base["ownerReferences"] == [{"apiVersion": "grove.io/v1alpha1", "kind": "PodCliqueScalingGroup",
-                                        "name": "simple3-0-sga", "uid": "uid-sga", "controller": True,
-                                        "blockOwnerDeletion": True}]
+    assert base["ownerReferences"] == [
+        {
+            "apiVersion": "grove.io/v1alpha1",
+            "kind": "PodCliqueScalingGroup",
+            "name": "simple3-0-sga",
+            "uid": "uid-sga",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
     assert base["finalizers"] == ["grove.io/podclique.grove.io"]
     scaled = members["simple3-0-sga-2-pcd"]
     assert scaled["metadata"]["labels"]["grove.io/podgang"] == "simple3-0-sga-0"
@@ -53,15 +60,17 @@ def test_pcsg_env_appended_to_every_container() -> None:
     pod_spec = members["simple3-0-sga-0-pcb"]["spec"]["podSpec"]
     for container in pod_spec["initContainers"] + pod_spec["containers"]:
         assert [e["name"] for e in container["env"]][-3:] == [
-            "GROVE_PCSG_NAME", "GROVE_PCSG_TEMPLATE_NUM_PODS", "GROVE_PCSG_INDEX"]
+            "GROVE_PCSG_NAME",
+            "GROVE_PCSG_TEMPLATE_NUM_PODS",
+            "GROVE_PCSG_INDEX",
+        ]
         assert container["env"][-2]["value"] == "6"  # pcb 2 + pcc 2 + pcd 2
     # the PCS template is not modified
     assert "env" not in pcs.spec.template.cliques[1].spec.pod_spec["containers"][0]
 
 
 def test_live_member_replicas_preserved() -> None:
-    members = by_name(plan_member_podcliques(sample("simple3"), simple3_pcsg(),
-                                             {"simple3-0-sga-0-pcb": 7}))
+    members = by_name(plan_member_podcliques(sample("simple3"), simple3_pcsg(), {"simple3-0-sga-0-pcb": 7}))
     assert members["simple3-0-sga-0-pcb"]["spec"]["replicas"] == 7
     assert members["simple3-0-sga-1-pcb"]["spec"]["replicas"] == 2
 

@@ -15,9 +15,18 @@ from grove.controllers.podcliqueset.plan_podgangs import (
 from ..helpers import pod
 from ..samples import sample
 
-CTB = ClusterTopologyBinding.from_wire({"metadata": {"name": "grove-topology"}, "spec": {"levels": [
-    {"domain": "zone", "key": "kubernetes.io/zone"}, {"domain": "rack", "key": "kubernetes.io/rack"},
-    {"domain": "host", "key": "kubernetes.io/hostname"}]}})
+CTB = ClusterTopologyBinding.from_wire(
+    {
+        "metadata": {"name": "grove-topology"},
+        "spec": {
+            "levels": [
+                {"domain": "zone", "key": "kubernetes.io/zone"},
+                {"domain": "rack", "key": "kubernetes.io/rack"},
+                {"domain": "host", "key": "kubernetes.io/hostname"},
+            ]
+        },
+    }
+)
 
 
 def test_metadata_and_owner() -> None:
@@ -25,13 +34,24 @@ def test_metadata_and_owner() -> None:
     pcs.metadata.labels = {"app": "simple1", "grove.io/ignored": "x"}
     pcs.metadata.annotations = {"team": "a"}
     pcs.spec.template.priority_class_name = "high"
-    existing = {"simple1-0": {"metadata": {"labels": {"grove.io/kept": "1", "foreign": "dropped"},
-                                           "annotations": {"kai.scheduler/skip-podgrouper": "true"}}}}
+    existing = {
+        "simple1-0": {
+            "metadata": {
+                "labels": {"grove.io/kept": "1", "foreign": "dropped"},
+                "annotations": {"kai.scheduler/skip-podgrouper": "true"},
+            }
+        }
+    }
     (gang,) = plan_podgangs(pcs, existing=existing)
     md = gang["metadata"]
-    assert md["labels"] == {"grove.io/kept": "1", "app": "simple1",
-                            "app.kubernetes.io/managed-by": "grove-operator", "app.kubernetes.io/part-of": "simple1",
-                            "app.kubernetes.io/component": "podgang", "grove.io/scheduler-name": "default-scheduler"}
+    assert md["labels"] == {
+        "grove.io/kept": "1",
+        "app": "simple1",
+        "app.kubernetes.io/managed-by": "grove-operator",
+        "app.kubernetes.io/part-of": "simple1",
+        "app.kubernetes.io/component": "podgang",
+        "grove.io/scheduler-name": "default-scheduler",
+    }
     assert md["annotations"] == {"team": "a"}  # KAI's annotation is not preserved (spec §13.10)
     assert md["ownerReferences"][0]["kind"] == "PodCliqueSet"
     assert md["ownerReferences"][0]["controller"] is True
@@ -44,13 +64,20 @@ def test_pod_references_are_sorted_live_pods_of_this_gang() -> None:
     pcs = sample("single-node-aggregated")
     fqn = "single-node-aggregated-0-model-worker"
     gang_name = "single-node-aggregated-0"
-    pods = [pod("w-b", pclq=fqn, gang=gang_name), pod("w-a", pclq=fqn, gang=gang_name),
-            pod("w-c", pclq=fqn, gang=gang_name, deleting=True), pod("w-d", pclq=fqn, gang="other"),
-            pod("x", pclq="someone-else", gang=gang_name)]
+    pods = [
+        pod("w-b", pclq=fqn, gang=gang_name),
+        pod("w-a", pclq=fqn, gang=gang_name),
+        pod("w-c", pclq=fqn, gang=gang_name, deleting=True),
+        pod("w-d", pclq=fqn, gang="other"),
+        pod("x", pclq="someone-else", gang=gang_name),
+    ]
     (gang,) = plan_podgangs(pcs, pods)
     (group,) = gang["spec"]["podgroups"]
-    assert group == {"name": fqn, "minReplicas": 2, "podReferences": [
-        {"namespace": "default", "name": "w-a"}, {"namespace": "default", "name": "w-b"}]}
+    assert group == {
+        "name": fqn,
+        "minReplicas": 2,
+        "podReferences": [{"namespace": "default", "name": "w-a"}, {"namespace": "default", "name": "w-b"}],
+    }
 
 
 def test_tas_translation_base_and_scaled() -> None:
@@ -62,10 +89,16 @@ def test_tas_translation_base_and_scaled() -> None:
     assert base["metadata"]["annotations"]["grove.io/topology-name"] == "grove-topology"
     assert "topologyConstraint" not in base["spec"]  # the PCS itself has none
     assert [g["topologyConstraint"] for g in base["spec"]["podgroups"]] == [
-        {"packConstraint": {"required": "kubernetes.io/hostname"}}] * 2
+        {"packConstraint": {"required": "kubernetes.io/hostname"}}
+    ] * 2
     assert base["spec"]["topologyConstraintGroupConfigs"] == [
-        {"name": f"{pcsg_name}-{j}", "podGroupNames": [f"{pcsg_name}-{j}-worker"],
-         "topologyConstraint": {"packConstraint": {"required": "kubernetes.io/rack"}}} for j in (0, 1)]
+        {
+            "name": f"{pcsg_name}-{j}",
+            "podGroupNames": [f"{pcsg_name}-{j}-worker"],
+            "topologyConstraint": {"packConstraint": {"required": "kubernetes.io/rack"}},
+        }
+        for j in (0, 1)
+    ]
     assert scaled["metadata"]["name"] == f"{pcsg_name}-0"
     assert scaled["spec"]["topologyConstraint"] == {"packConstraint": {"required": "kubernetes.io/rack"}}
     assert "topologyConstraintGroupConfigs" not in scaled["spec"]
@@ -80,19 +113,23 @@ def test_tas_off_writes_nothing_and_missing_binding_keeps_group_configs() -> Non
     assert "topologyConstraintGroupConfigs" not in off["spec"]
     (no_ctb,) = plan_podgangs(pcs, topo=TopologyContext(True, None))
     assert [gc["name"] for gc in no_ctb["spec"]["topologyConstraintGroupConfigs"]] == [
-        "tas-pcsg-pclq-0-workers-0", "tas-pcsg-pclq-0-workers-1"]
+        "tas-pcsg-pclq-0-workers-0",
+        "tas-pcsg-pclq-0-workers-1",
+    ]
     assert all("topologyConstraint" not in gc for gc in no_ctb["spec"]["topologyConstraintGroupConfigs"])
     assert "annotations" not in no_ctb["metadata"]
 
 
 def test_unknown_domains_are_dropped() -> None:
     pcs = sample("tas-pcsg-pclq")
-    rack_only = ClusterTopologyBinding.from_wire({"metadata": {"name": "grove-topology"}, "spec": {"levels": [
-        {"domain": "rack", "key": "r"}]}})
+    rack_only = ClusterTopologyBinding.from_wire(
+        {"metadata": {"name": "grove-topology"}, "spec": {"levels": [{"domain": "rack", "key": "r"}]}}
+    )
     (gang,) = plan_podgangs(pcs, topo=TopologyContext(True, rack_only))
     assert all("topologyConstraint" not in g for g in gang["spec"]["podgroups"])  # host is unknown
     assert gang["spec"]["topologyConstraintGroupConfigs"][0]["topologyConstraint"] == {
-        "packConstraint": {"required": "r"}}
+        "packConstraint": {"required": "r"}
+    }
 
 
 def pclq(name: str, replicas: int) -> dict[str, Any]:
@@ -116,7 +153,9 @@ def test_initialized_decision_and_patch() -> None:
     first = initialized_status_patch(gang, False, "T0")
     assert first is not None and first["phase"] == "Pending"
     assert (first["conditions"][0]["status"], first["conditions"][0]["reason"]) == (
-        "False", "PodGangPodsCreationPending")
+        "False",
+        "PodGangPodsCreationPending",
+    )
     pending = {**gang, "status": first}
     assert initialized_status_patch(pending, False, "T1") is None
     done = initialized_status_patch(pending, True, "T1")
