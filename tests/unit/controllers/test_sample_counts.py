@@ -122,3 +122,29 @@ def test_simple3_podgangs_and_podgroups() -> None:
         "simple3-0-sga-2-pcc",
         "simple3-0-sga-2-pcd",
     ]
+
+
+# scenarios.md §1.5: e2e workloads all have 5 PodCliques, 1 PCSG and 10 pods
+WORKLOAD_GANGS = {
+    "workload1": ["workload1-0"],
+    "workload2": ["workload2-0", "workload2-0-sg-x-0"],
+    "workload3": ["workload3-0"],
+    "workload4": ["workload4-0", "workload4-0-sg-x-0"],
+    "workload5": ["workload5-0"],
+    "workload6": ["workload6-0", "workload6-0-sg-x-0"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(WORKLOAD_GANGS))
+def test_e2e_workload_shapes(name: str) -> None:
+    pcs = sample(name)
+    pclqs = all_podcliques(pcs)
+    assert (len(pclqs), len(plan_children(pcs).scaling_groups)) == (5, 1)
+    assert sum(p["spec"]["replicas"] for p in pclqs) == 10
+    gangs = plan_podgangs(pcs)
+    assert names(gangs) == WORKLOAD_GANGS[name]
+    if len(gangs) == 2:  # base = pc-a 1 + sg-x-0 {pc-b 1, pc-c 1}; scaled sg-x-1 = 2
+        assert sum(g["minReplicas"] for g in gangs[0]["spec"]["podgroups"]) == 3
+        assert sum(g["minReplicas"] for g in gangs[1]["spec"]["podgroups"]) == 2
+    else:
+        assert sum(g["minReplicas"] for g in gangs[0]["spec"]["podgroups"]) == 10

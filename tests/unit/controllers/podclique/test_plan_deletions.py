@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grove.api.models import PodClique
 from grove.controllers.podclique.plan_deletions import (
@@ -99,3 +101,33 @@ def test_on_delete_scale_in_prefers_old_hash_pods() -> None:
 def test_slow_start_batches() -> None:
     assert slow_start_batches(list(range(10))) == [[0], [1, 2], [3, 4, 5, 6], [7, 8, 9]]
     assert slow_start_batches([]) == []
+
+
+pod_args = st.fixed_dictionaries(
+    {
+        "node": st.sampled_from(["", "n"]),
+        "phase": st.sampled_from(["Pending", "Running", "Unknown", "Failed"]),
+        "ready": st.booleans(),
+        "hash_": st.sampled_from(["h1", "old"]),
+        "deleting": st.booleans(),
+        "created": st.sampled_from(["", "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z"]),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(pod_args, max_size=8), st.integers(0, 8), st.integers(0, 8))
+def test_deletions_never_touch_terminating_pods_and_respect_the_bounds(
+    specs: list[dict[str, Any]], replicas: int, diff: int
+) -> None:
+    pods = [pod(f"p{k}", **s) for k, s in enumerate(specs)]
+    victims = plan_pod_deletions(pods, replicas, "h1", diff)
+    live = [p for p in pods if "deletionTimestamp" not in p["metadata"]]
+    assert len(victims) == max(0, min(diff, len(live) - replicas))
+    assert all("deletionTimestamp" not in v["metadata"] for v in victims)
+    # every survivor sorts no earlier than every victim
+    survivors = [p for p in live if p not in victims]
+    if victims and survivors:
+        assert max(victim_sort_key(v, "h1") for v in victims) <= min(
+            victim_sort_key(s, "h1") for s in survivors
+        )
