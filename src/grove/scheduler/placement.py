@@ -26,13 +26,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from grove.scheduler.domains import DomainChooser, PodSlot, Scope, Unit, UnitTree
 from grove.scheduler.feasibility import StaticFilter, rejection_histogram, unschedulable_message
-from grove.scheduler.gangs import Coupling, GangSpec, GroupSpec, Pack
+from grove.scheduler.gangs import Coupling, GangSpec, GroupSpec
 from grove.scheduler.snapshot import PODS_INDEX, PodInfo, Snapshot
 from grove.scheduler.state import PlacementState, Requests
 
 GangStatus = Literal["Scheduled", "Unschedulable", "Waiting"]
-Scope = list[int] | None  # node indexes in name order; None: the whole cluster
 
 
 @dataclass(frozen=True)
@@ -54,57 +54,6 @@ class Plan:
         return dict(self.bindings).get(pod)
 
 
-class _Unit:
-    """A constrained unit (coupling, gang, group config, PodGroup) and the domain it settled in."""
-
-    __slots__ = ("anchor", "chosen", "has_chosen", "name", "preferred", "required")
-
-    def __init__(self, name: str, pack: Pack | None, required: str | None = None, anchor: int = -1) -> None:
-        self.name = name
-        self.required = required if required is not None else (pack.required if pack else None)
-        self.preferred = pack.preferred if pack else None
-        self.anchor = anchor  # domain id at ``required`` all pods of the unit must share, -1: not chosen
-        self.chosen: Scope = None
-        self.has_chosen = False
-
-
-class _Pod:
-    __slots__ = ("allowed", "amount", "dominant", "info")
-
-    def __init__(self, info: PodInfo, dominant: int, allowed: list[bool]) -> None:
-        self.info = info
-        self.dominant = dominant
-        self.amount = dict(info.requests)[dominant]
-        self.allowed = allowed
-
-
-class _Tree:
-    """One placement attempt's shape: a unit, its child subtrees and its own pods."""
-
-    __slots__ = ("children", "demand", "demand_all", "dominant", "pods", "unit")
-
-    def __init__(
-        self, unit: _Unit, children: list[_Tree], pods: list[_Pod], extra: Sequence[_Pod], dominant: int
-    ) -> None:
-        self.unit, self.children, self.pods = unit, children, pods
-        self.demand = _sum_requests([p.info.requests for p in self.all_pods()])
-        self.demand_all = _sum_requests([p.info.requests for p in [*self.all_pods(), *extra]])
-        self.dominant = dominant
-
-    def all_pods(self) -> Iterator[_Pod]:
-        yield from self.pods
-        for child in self.children:
-            yield from child.all_pods()
-
-
-def _sum_requests(requests: Sequence[Requests]) -> Requests:
-    total: dict[int, int] = {}
-    for req in requests:
-        for r, a in req:
-            total[r] = total.get(r, 0) + a
-    return tuple(sorted(total.items()))
-
-
 def plan_placement(snapshot: Snapshot, gangs: Sequence[GangSpec]) -> Plan:
     """Place ``gangs`` in order on ``snapshot``; see the module docstring for the rules."""
     return _Planner(snapshot, gangs).run()
@@ -123,6 +72,7 @@ class _Planner:
             if gang.same_domain_as:
                 keys.append(gang.same_domain_as.key)
         self.state = PlacementState(snapshot, dict.fromkeys(keys))
+        self.chooser = DomainChooser(self.state, snapshot.topology_keys)
         self.static = StaticFilter(snapshot)
         totals = [0] * len(snapshot.resources)
         for node in snapshot.nodes:
@@ -133,12 +83,11 @@ class _Planner:
         self.bindings: list[tuple[str, str]] = []
         self.unschedulable: dict[str, str] = {}
         self.outcomes: dict[str, GangOutcome] = {}
-        self.assign: list[tuple[_Pod, int]] = []
-        self.choices: list[tuple[_Unit, Scope, int]] = []
-        self.failure: tuple[int, list[tuple[_Pod, int]], _Pod, Scope] | None = None
-        self._pods: dict[str, _Pod] = {}
+        self.assign: list[tuple[PodSlot, int]] = []
+        self.choices: list[tuple[Unit, Scope, int]] = []
+        self.failure: tuple[int, list[tuple[PodSlot, int]], PodSlot, Scope] | None = None
+        self._pods: dict[str, PodSlot] = {}
         self._dominant: dict[Requests, int] = {}
-        self._fallbacks: dict[tuple[str, str | None], list[str]] = {}
 
     def run(self) -> Plan:
         for gang in self.gangs:
@@ -150,22 +99,22 @@ class _Planner:
 
     def _plan_gang(self, gang: GangSpec) -> GangOutcome:
         snap = self.snapshot
-        coupling: _Unit | None = None
+        coupling: Unit | None = None
         if gang.same_domain_as is not None:
             domain = self._coupled_domain(gang.same_domain_as)
             if domain < 0:
                 return GangOutcome(gang.name, "Waiting", 0, 0, f"waiting for gang {gang.same_domain_as.gang}")
-            coupling = _Unit(f"{gang.name}@{gang.same_domain_as.gang}", None, gang.same_domain_as.key, domain)
-        gang_unit = _Unit(gang.name, gang.pack)
-        config_of: dict[str, _Unit] = {}
+            coupling = Unit(f"{gang.name}@{gang.same_domain_as.gang}", None, gang.same_domain_as.key, domain)
+        gang_unit = Unit(gang.name, gang.pack)
+        config_of: dict[str, Unit] = {}
         for spec in gang.group_configs:
-            config_unit = _Unit(spec.name, spec.pack)
+            config_unit = Unit(spec.name, spec.pack)
             for name in spec.group_names:
                 config_of.setdefault(name, config_unit)
-        required: list[tuple[GroupSpec, _Unit, list[_Pod], list[_Pod]]] = []
-        bound_nodes: dict[_Unit, list[int]] = {}
+        required: list[tuple[GroupSpec, Unit, list[PodSlot], list[PodSlot]]] = []
+        bound_nodes: dict[Unit, list[int]] = {}
         for group in gang.groups:
-            unit = _Unit(group.name, group.pack)
+            unit = Unit(group.name, group.pack)
             bound, pending = [], []
             for key in group.pods:
                 node = self.node_of.get(key, snap.bound.get(key))
@@ -192,7 +141,7 @@ class _Planner:
             if unit.required and nodes:
                 unit.anchor = self._most_common_domain(unit.required, nodes)
 
-        def chain(group: GroupSpec, unit: _Unit, pods: list[_Pod], extra: Sequence[_Pod]) -> _Tree:
+        def chain(group: GroupSpec, unit: Unit, pods: list[PodSlot], extra: Sequence[PodSlot]) -> UnitTree:
             tree = self._tree(unit, [], pods, extra)
             cfg = config_of.get(group.name)
             if cfg is not None:
@@ -203,9 +152,9 @@ class _Planner:
         need_total = sum(len(r[2]) for r in required)
         all_extra = [p for r in required for p in r[3]]
         if need_total:
-            order: list[_Tree | _Unit] = []
-            members: dict[_Unit, list[_Tree]] = {}
-            member_extra: dict[_Unit, list[_Pod]] = {}
+            order: list[UnitTree | Unit] = []
+            members: dict[Unit, list[UnitTree]] = {}
+            member_extra: dict[Unit, list[PodSlot]] = {}
             for group, unit, pods, extra in required:
                 if not pods:
                     continue
@@ -219,7 +168,9 @@ class _Planner:
                 members.setdefault(cfg, []).append(leaf)
                 member_extra.setdefault(cfg, []).extend(extra)
             children = [
-                item if isinstance(item, _Tree) else self._tree(item, members[item], [], member_extra[item])
+                item
+                if isinstance(item, UnitTree)
+                else self._tree(item, members[item], [], member_extra[item])
                 for item in order
             ]
             root = self._tree(gang_unit, children, [], all_extra)
@@ -256,7 +207,7 @@ class _Planner:
 
     # -- transactions ------------------------------------------------------------------------------
 
-    def _attempt(self, root: _Tree) -> bool:
+    def _attempt(self, root: UnitTree) -> bool:
         """Place every pod of ``root`` or nothing; on success the placement is final."""
         self.failure = None
         if not self._place(root, None):
@@ -275,10 +226,10 @@ class _Planner:
         self.state.commit()
         return True
 
-    def _place(self, tree: _Tree, scope: Scope) -> bool:
+    def _place(self, tree: UnitTree, scope: Scope) -> bool:
         state, assign, choices = self.state, self.assign, self.choices
         mark, assigned, chosen = state.mark(), len(assign), len(choices)
-        for option, domain in self._options(tree, scope):
+        for option, domain in self.chooser.options(tree, scope):
             if self._place_in(tree, option):
                 choices.append((tree.unit, option, domain))
                 return True
@@ -287,7 +238,7 @@ class _Planner:
             del choices[chosen:]
         return False
 
-    def _place_in(self, tree: _Tree, scope: Scope) -> bool:
+    def _place_in(self, tree: UnitTree, scope: Scope) -> bool:
         for child in tree.children:
             if not self._place(child, scope):
                 return False
@@ -302,89 +253,19 @@ class _Planner:
             assign.append((pod, node))
         return True
 
-    # -- where a unit may go -----------------------------------------------------------------------
-
-    def _options(self, tree: _Tree, scope: Scope) -> Iterator[tuple[Scope, int]]:
-        """Candidate scopes for ``tree.unit`` inside ``scope``, best first, with the required domain."""
-        unit = tree.unit
-        if unit.has_chosen:
-            again = _intersect(unit.chosen, scope)
-            if again is None or again:
-                yield again, unit.anchor
-        if unit.required is None:
-            if unit.preferred is None:
-                if not unit.has_chosen:
-                    yield scope, -1
-                return
-            for option in self._preferred(unit, scope, tree):
-                yield option, -1
-            return
-        index = self.state.domain_index(unit.required)
-        domains = [unit.anchor] if unit.anchor >= 0 else self._domains(unit.required, scope, tree)
-        for domain in domains:
-            base = _intersect(index.nodes[domain], scope)
-            if base:
-                for option in self._preferred(unit, base, tree):
-                    yield option, domain
-
-    def _preferred(self, unit: _Unit, base: Scope, tree: _Tree) -> Iterator[Scope]:
-        if unit.preferred is not None and unit.preferred != unit.required:
-            for key in self._fallback_keys(unit.preferred, unit.required):
-                index = self.state.domain_index(key)
-                for domain in self._domains(key, base, tree):
-                    option = _intersect(index.nodes[domain], base)
-                    if option:
-                        yield option
-        yield base
-
-    def _fallback_keys(self, preferred: str, required: str | None) -> list[str]:
-        """``preferred``, then each broader topology level, stopping short of ``required``."""
-        cache_key = (preferred, required)
-        keys = self._fallbacks.get(cache_key)
-        if keys is None:
-            levels = self.snapshot.topology_keys
-            if preferred not in levels:
-                keys = [preferred]
-            else:
-                stop = levels.index(required) if required in levels else -1
-                keys = [levels[i] for i in range(levels.index(preferred), stop, -1)]
-            self._fallbacks[cache_key] = keys
-        return keys
-
-    def _domains(self, key: str, scope: Scope, tree: _Tree) -> list[int]:
-        """Domains of ``key`` meeting ``scope`` whose free capacity can hold the tree, best-fit first.
-
-        If none can, the roomiest one alone, so the failure message can say how far a gang got.
-        """
-        index = self.state.domain_index(key)
-        if scope is None:
-            candidates: Sequence[int] = range(len(index.names))
-        else:
-            node_domain = index.node_domain
-            candidates = sorted({node_domain[n] for n in scope} - {-1})
-        agg, demand = index.free, tree.demand
-        fits = [d for d in candidates if all(agg[d][r] >= a for r, a in demand)]
-        dominant = tree.dominant
-        if not fits:
-            return [max(candidates, key=lambda d: (agg[d][dominant], -d))] if candidates else []
-        demand_all = tree.demand_all
-        if demand_all != demand:
-            fits.sort(key=lambda d: (not all(agg[d][r] >= a for r, a in demand_all), agg[d][dominant], d))
-        else:
-            fits.sort(key=lambda d: (agg[d][dominant], d))
-        return fits
-
     # -- helpers -----------------------------------------------------------------------------------
 
-    def _tree(self, unit: _Unit, children: list[_Tree], pods: list[_Pod], extra: Sequence[_Pod]) -> _Tree:
-        tree = _Tree(unit, children, pods, extra, PODS_INDEX)
+    def _tree(
+        self, unit: Unit, children: list[UnitTree], pods: list[PodSlot], extra: Sequence[PodSlot]
+    ) -> UnitTree:
+        tree = UnitTree(unit, children, pods, extra, PODS_INDEX)
         tree.dominant = self._dominant_of(tree.demand)
         return tree
 
-    def _pod(self, info: PodInfo) -> _Pod:
+    def _pod(self, info: PodInfo) -> PodSlot:
         pod = self._pods.get(info.key)
         if pod is None:
-            pod = _Pod(info, self._dominant_of(info.requests), self.static.allowed(info.constraints))
+            pod = PodSlot(info, self._dominant_of(info.requests), self.static.allowed(info.constraints))
             self._pods[info.key] = pod
         return pod
 
@@ -420,7 +301,7 @@ class _Planner:
         ]
         return self._most_common_domain(coupling.key, nodes)
 
-    def _units(self, tree: _Tree) -> Iterator[_Unit]:
+    def _units(self, tree: UnitTree) -> Iterator[Unit]:
         yield tree.unit
         for child in tree.children:
             yield from self._units(child)
@@ -428,10 +309,10 @@ class _Planner:
     def _failed_fit(self) -> int:
         return self.failure[0] if self.failure is not None else 0
 
-    def _failure_message(self, tree: _Tree, detail: str) -> str:
+    def _failure_message(self, tree: UnitTree, detail: str) -> str:
         """The node histogram of the furthest attempt, replayed at the moment its next pod failed."""
         snapshot, state = self.snapshot, self.state
-        assigned: list[tuple[_Pod, int]] = []
+        assigned: list[tuple[PodSlot, int]] = []
         scope: Scope = []  # no domain could even be tried
         if self.failure is None:
             pod = next(tree.all_pods())
@@ -450,14 +331,3 @@ class _Planner:
         )
         state.rollback(mark)
         return unschedulable_message(counts, len(snapshot.nodes), 0, detail)
-
-
-def _intersect(nodes: Scope, scope: Scope) -> Scope:
-    if scope is None:
-        return nodes
-    if nodes is None:
-        return scope
-    if len(nodes) == len(scope) and nodes == scope:
-        return nodes
-    members = set(scope)
-    return [n for n in nodes if n in members]
