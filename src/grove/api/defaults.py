@@ -17,7 +17,10 @@ from grove.api.models.core import (
 
 def apply_crd_defaults(pcs: PodCliqueSet) -> PodCliqueSet:
     """The OpenAPI defaults the API server fills in before admission."""
-    out = pcs.model_copy(deep=True)
+    return _crd_defaults_in_place(pcs.model_copy(deep=True))
+
+
+def _crd_defaults_in_place(out: PodCliqueSet) -> PodCliqueSet:
     spec = out.spec
     if spec.replicas is None:
         spec.replicas = 0
@@ -36,7 +39,10 @@ def apply_crd_defaults(pcs: PodCliqueSet) -> PodCliqueSet:
 
 def apply_webhook_defaults(pcs: PodCliqueSet) -> PodCliqueSet:
     """The ``pcs.defaulting.webhooks.grove.io`` mutations."""
-    out = pcs.model_copy(deep=True)
+    return _webhook_defaults_in_place(pcs.model_copy(deep=True))
+
+
+def _webhook_defaults_in_place(out: PodCliqueSet) -> PodCliqueSet:
     if not out.metadata.namespace:
         out.metadata.namespace = "default"
     tmpl = out.spec.template
@@ -66,7 +72,12 @@ def apply_webhook_defaults(pcs: PodCliqueSet) -> PodCliqueSet:
 
 def default_podcliqueset(pcs: PodCliqueSet) -> PodCliqueSet:
     """CRD defaults, then webhook defaults: what a stored PodCliqueSet looks like."""
-    return apply_webhook_defaults(apply_crd_defaults(pcs))
+    return default_podcliqueset_in_place(pcs.model_copy(deep=True))
+
+
+def default_podcliqueset_in_place(pcs: PodCliqueSet) -> PodCliqueSet:
+    """As :func:`default_podcliqueset` but mutating ``pcs`` (for a freshly parsed object nobody shares)."""
+    return _webhook_defaults_in_place(_crd_defaults_in_place(pcs))
 
 
 def effective_update_strategy(pcs: PodCliqueSet) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# libyaml's loader when present: ~6x faster than the pure-Python one, same safe subset.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ManifestError(ValueError):
@@ -55,7 +57,7 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
 
 def parse_stream(text: str, source: str) -> Iterator[Document]:
     try:
-        docs = list(yaml.safe_load_all(text))
+        docs = list(yaml.load_all(text, Loader=_SAFE_LOADER))
     except yaml.YAMLError as exc:
         raise ManifestError(f"{source}: invalid YAML: {exc}") from exc
     index = 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from grove.api import constants as c
-from grove.api.defaults import default_podcliqueset
+from grove.api.defaults import default_podcliqueset_in_place
 from grove.api.kinds import CRD_KINDS, grove_kind, model_for
 from grove.api.models.base import TypedObject
 from grove.api.models.config import OperatorConfiguration
@@ -120,7 +120,7 @@ def _dispatch(report: ObjectReport, body: Any, old_body: Any, config: OperatorCo
     obj: TypedObject = parsed
     result = report.result
     if isinstance(obj, PodCliqueSet):
-        obj = default_podcliqueset(obj)
+        obj = default_podcliqueset_in_place(obj)  # freshly parsed: ours to mutate
         old = _parse_old(old_body, result)
         result.extend(validate_podcliqueset(obj, old, config=config, lookup=lookup))
     elif isinstance(obj, ClusterTopologyBinding):
@@ -143,4 +143,4 @@ def _parse_old(old_body: Any, result: ValidationResult) -> PodCliqueSet | None:
     if old is None:
         result.errors.append(invalid(ROOT, "<old object>", f"the existing object does not parse ({errs[0]})"))
         return None
-    return default_podcliqueset(old)
+    return default_podcliqueset_in_place(old)

@@ -97,3 +97,13 @@ def test_field_error_lines() -> None:
     assert str(FieldError("a", ErrorType.DUPLICATE, "", "x")) == 'a: Duplicate value: "x"'
     long = str(FieldError("a", ErrorType.INVALID, "bad", "y" * 1000))
     assert len(long) < 200 and long.endswith(": bad")
+
+
+def test_validation_never_mutates_its_input() -> None:
+    import copy
+
+    body = pcs("x").clique("a", autoscaling={"maxReplicas": 3}).group("g", ["a"]).build()
+    before = copy.deepcopy(body)
+    report = check(body)
+    assert body == before
+    assert report.wire["spec"]["template"]["cliques"][0]["spec"]["podSpec"]["restartPolicy"] == "Always"
