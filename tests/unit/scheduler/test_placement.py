@@ -216,3 +216,31 @@ def test_gpu_requests_are_counted() -> None:
     assert len(plan.bindings) == 8
     assert max(Counter(n for _, n in plan.bindings).values()) == 2
     assert "Insufficient nvidia.com/gpu" in plan.unschedulable["default/w-8"]
+
+
+def test_tas_hierarchy_block_over_rack_over_host() -> None:
+    """upstream e2e tas-hierarchy: PCS block, each PCSG replica a rack, each clique one host (40Mi pods)."""
+    cluster = e2e_nodes(30)
+    groups, configs, manifests = [], [], []
+    for j in range(2):
+        members = []
+        for clique in ("prefill", "decode"):
+            name = f"tas-hierarchy-0-inference-group-{j}-{clique}"
+            replicas = pods(name, 2, memory="40Mi")
+            manifests += replicas
+            groups.append(group(name, replicas, pack=Pack(required=HOSTNAME_LABEL)))
+            members.append(name)
+        configs.append(
+            GroupConfigSpec(f"tas-hierarchy-0-inference-group-{j}", tuple(members), Pack(required=RACK_LABEL))
+        )
+    snap = snapshot(cluster, manifests)
+    gangs = [gang("tas-hierarchy-0", *groups, pack=Pack(required=BLOCK_LABEL), group_configs=tuple(configs))]
+    plan = plan_placement(snap, gangs)
+    where = dict(plan.bindings)
+    assert len(where) == 8
+    assert len({_label(snap, n, BLOCK_LABEL) for n in where.values()}) == 1
+    for j in range(2):
+        replica = [n for p, n in where.items() if f"inference-group-{j}-" in p]
+        assert len({_label(snap, n, RACK_LABEL) for n in replica}) == 1
+        for clique in ("prefill", "decode"):
+            assert len({n for p, n in where.items() if f"group-{j}-{clique}" in p}) == 1
