@@ -54,6 +54,17 @@ class Plan:
         return dict(self.bindings).get(pod)
 
 
+_GroupWork = tuple[GroupSpec, Unit, list[PodSlot], list[PodSlot]]  # group, unit, required pods, extras
+
+
+@dataclass(frozen=True)
+class _GangShape:
+    name: str
+    coupling: Unit | None
+    gang: Unit
+    config_of: Mapping[str, Unit]  # PodGroup name -> its (first) group config
+
+
 def plan_placement(snapshot: Snapshot, gangs: Sequence[GangSpec]) -> Plan:
     """Place ``gangs`` in order on ``snapshot``; see the module docstring for the rules."""
     return _Planner(snapshot, gangs).run()
@@ -111,7 +122,7 @@ class _Planner:
             config_unit = Unit(spec.name, spec.pack)
             for name in spec.group_names:
                 config_of.setdefault(name, config_unit)
-        required: list[tuple[GroupSpec, Unit, list[PodSlot], list[PodSlot]]] = []
+        required: list[_GroupWork] = []
         bound_nodes: dict[Unit, list[int]] = {}
         for group in gang.groups:
             unit = Unit(group.name, group.pack)
@@ -141,41 +152,10 @@ class _Planner:
             if unit.required and nodes:
                 unit.anchor = self._most_common_domain(unit.required, nodes)
 
-        def chain(group: GroupSpec, unit: Unit, pods: list[PodSlot], extra: Sequence[PodSlot]) -> UnitTree:
-            tree = self._tree(unit, [], pods, extra)
-            cfg = config_of.get(group.name)
-            if cfg is not None:
-                tree = self._tree(cfg, [tree], [], extra)
-            tree = self._tree(gang_unit, [tree], [], extra)
-            return self._tree(coupling, [tree], [], extra) if coupling else tree
-
-        need_total = sum(len(r[2]) for r in required)
-        all_extra = [p for r in required for p in r[3]]
+        shape = _GangShape(gang.name, coupling, gang_unit, config_of)
+        need_total = sum(len(work[2]) for work in required)
         if need_total:
-            order: list[UnitTree | Unit] = []
-            members: dict[Unit, list[UnitTree]] = {}
-            member_extra: dict[Unit, list[PodSlot]] = {}
-            for group, unit, pods, extra in required:
-                if not pods:
-                    continue
-                leaf = self._tree(unit, [], pods, extra)
-                cfg = config_of.get(group.name)
-                if cfg is None:
-                    order.append(leaf)
-                    continue
-                if cfg not in members:
-                    order.append(cfg)
-                members.setdefault(cfg, []).append(leaf)
-                member_extra.setdefault(cfg, []).extend(extra)
-            children = [
-                item
-                if isinstance(item, UnitTree)
-                else self._tree(item, members[item], [], member_extra[item])
-                for item in order
-            ]
-            root = self._tree(gang_unit, children, [], all_extra)
-            if coupling is not None:
-                root = self._tree(coupling, [root], [], all_extra)
+            root = self._required_tree(shape, required)
             if not self._attempt(root):
                 keys = sorted({u.required for u in self._units(root) if u.required})
                 detail = f"gang needs {need_total} pods, {self._failed_fit()} fit"
@@ -185,25 +165,62 @@ class _Planner:
                     for pod in (*pods, *extra):
                         self.unschedulable[pod.info.key] = message
                 return GangOutcome(gang.name, "Unschedulable", need_total, 0, message)
-        placed = need_total
-        left = 0
+        placed, left = self._place_extras(shape, required)
+        message = f"{left} extra pods wait for room" if left else ""
+        return GangOutcome(gang.name, "Scheduled", need_total, need_total + placed, message)
+
+    def _required_tree(self, shape: _GangShape, required: list[_GroupWork]) -> UnitTree:
+        """coupling → gang → (group config → PodGroup | PodGroup), over the required pods only."""
+        order: list[UnitTree | Unit] = []
+        members: dict[Unit, list[UnitTree]] = {}
+        member_extra: dict[Unit, list[PodSlot]] = {}
+        for group, unit, pods, extra in required:
+            if not pods:
+                continue  # a group with nothing required settles its domain with its extras
+            leaf = self._tree(unit, [], pods, extra)
+            cfg = shape.config_of.get(group.name)
+            if cfg is None:
+                order.append(leaf)
+                continue
+            if cfg not in members:
+                order.append(cfg)
+            members.setdefault(cfg, []).append(leaf)
+            member_extra.setdefault(cfg, []).extend(extra)
+        children = [
+            item if isinstance(item, UnitTree) else self._tree(item, members[item], [], member_extra[item])
+            for item in order
+        ]
+        all_extra = [p for work in required for p in work[3]]
+        root = self._tree(shape.gang, children, [], all_extra)
+        return self._tree(shape.coupling, [root], [], all_extra) if shape.coupling else root
+
+    def _chain(self, shape: _GangShape, group: GroupSpec, unit: Unit, pods: list[PodSlot]) -> UnitTree:
+        tree = self._tree(unit, [], pods, ())
+        cfg = shape.config_of.get(group.name)
+        if cfg is not None:
+            tree = self._tree(cfg, [tree], [], ())
+        tree = self._tree(shape.gang, [tree], [], ())
+        return self._tree(shape.coupling, [tree], [], ()) if shape.coupling else tree
+
+    def _place_extras(self, shape: _GangShape, required: list[_GroupWork]) -> tuple[int, int]:
+        """Pods beyond minReplicas, best effort inside the domains settled so far: (placed, left)."""
+        placed = left = 0
         for group, unit, _, extra in required:
             if not extra:
                 continue
-            if self._attempt(chain(group, unit, list(extra), ())):
+            if self._attempt(self._chain(shape, group, unit, list(extra))):
                 placed += len(extra)
                 continue
             for pod in extra:
-                tree = chain(group, unit, [pod], ())
+                tree = self._chain(shape, group, unit, [pod])
                 if self._attempt(tree):
                     placed += 1
                 else:
                     left += 1
                     self.unschedulable[pod.info.key] = self._failure_message(
-                        tree, f"gang {gang.name} has its minimum; no room for this extra pod"
+                        tree, f"gang {shape.name} has its minimum; no room for this extra pod"
                     )
-        message = f"{left} extra pods wait for room" if left else ""
-        return GangOutcome(gang.name, "Scheduled", need_total, placed, message)
+        return placed, left
 
     # -- transactions ------------------------------------------------------------------------------
 
