@@ -31,6 +31,10 @@ def name_problem(value: str, style: str = "subdomain") -> str | None:
             return ("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with "
                     "an alphabetic character, and end with an alphanumeric character (at most 63 characters)")
         return None
+    if style == "path":  # RBAC objects: apimachinery ValidatePathSegmentName (``grove.io:pcs:x`` is valid)
+        if value in (".", "..") or "/" in value or "%" in value:
+            return "may not be '.' or '..' and may not contain '/' or '%'"
+        return None
     if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
         return ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
                 "'.', and must start and end with an alphanumeric character (at most 253 characters)")
@@ -47,7 +51,8 @@ def qualified_name_problem(key: str) -> str | None:
     return None
 
 
-_NAME_STYLE = {"Namespace": "label", "Service": "dns1035"}
+_NAME_STYLE = {"Namespace": "label", "Service": "dns1035", "Role": "path", "RoleBinding": "path",
+               "ClusterRole": "path", "ClusterRoleBinding": "path"}
 
 
 def validate_metadata(obj: dict[str, Any], *, namespaced: bool) -> None:
