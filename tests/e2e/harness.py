@@ -51,7 +51,7 @@ class E2ECluster:
     def grove(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the real ``grove`` CLI (same interpreter) against this cluster's state dir."""
         return subprocess.run(
-            [sys.executable, "-m", "grove.cli.main", *args, "--state-dir", str(self.cluster.state_dir)],
+            [sys.executable, "-m", "grove", *args, "--state-dir", str(self.cluster.state_dir)],
             capture_output=True, text=True, timeout=120, check=False,
         )
 
