@@ -2,7 +2,9 @@
 
 ``kube`` is a :class:`~grove.kube.client.KubeClient`; ``backend`` also says what the backend can be made
 to do on demand (force 410 by compaction, request bookmarks). Tests use real time with polling helpers
-and unique namespaces, so they also run against a real API server (add a factory to ``BACKENDS``).
+and unique namespaces, so they also run against a real API server: the ``http`` backend is
+:class:`~grove.kube.http.HttpKubeClient` on the session dev cluster (``e2e_cluster`` in tests/conftest.py),
+marked ``e2e``; the cluster starts only when an ``http`` test is selected.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import pytest
 from grove.cluster import EmbeddedCluster
 from grove.kube.client import KubeClient
 from grove.kube.errors import AlreadyExists, NotFound
-from tests.contract.helpers import WIDGET_CRD, eventually
+from grove.kube.http import HttpKubeClient
+from tests.contract.helpers import WIDGET_CRD, eventually, gone
 
 
 @dataclass
@@ -31,17 +34,24 @@ class Backend:
     close: Callable[[], Awaitable[None]] | None = None
 
 
-async def _embedded() -> Backend:
+async def _embedded(request: pytest.FixtureRequest) -> Backend:
     cluster = EmbeddedCluster(seed=7)
     return Backend("embedded", cluster.client, compact=cluster.compact, emit_bookmarks=cluster.emit_bookmarks)
 
 
-BACKENDS: dict[str, Callable[[], Awaitable[Backend]]] = {"embedded": _embedded}
+async def _http(request: pytest.FixtureRequest) -> Backend:
+    # A real kube-apiserver cannot be told to compact its watch cache or to send a bookmark now.
+    e2e = request.getfixturevalue("e2e_cluster")
+    client = HttpKubeClient.from_kubeconfig(str(e2e.kubeconfig))
+    return Backend("http", client, close=client.close)
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Awaitable[Backend]]] = {"embedded": _embedded, "http": _http}
+
+
+@pytest.fixture(params=[pytest.param("embedded"), pytest.param("http", marks=pytest.mark.e2e)])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    made = await BACKENDS[request.param]()
+    made = await BACKENDS[request.param](request)
     yield made
     if made.close is not None:
         await made.close()
@@ -53,9 +63,16 @@ def kube(backend: Backend) -> KubeClient:
 
 
 @pytest.fixture
-async def ns(kube: KubeClient) -> AsyncIterator[str]:
+async def ns(backend: Backend, kube: KubeClient) -> AsyncIterator[str]:
     name = f"contract-{secrets.token_hex(4)}"
     await kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    if backend.name == "http":
+        # kube-controller-manager publishes kube-root-ca.crt into every new namespace; wait for it so
+        # its ADDED event never lands in the middle of a test's ConfigMap watch
+        async def root_ca_published() -> bool:
+            return not await gone(kube, "v1", "ConfigMap", "kube-root-ca.crt", name)
+
+        await eventually(root_ca_published, what=f"kube-root-ca.crt in {name}")
     yield name
     with contextlib.suppress(NotFound):
         await kube.delete("v1", "Namespace", name)

@@ -55,7 +55,10 @@ def configmap(name: str, ns: str, *, owners: list[Obj] | None = None, labels: di
 
 
 def pod(name: str, ns: str, *, grace: int | None = None, labels: dict[str, str] | None = None) -> Obj:
-    spec: dict[str, Any] = {"containers": [{"name": "main", "image": "registry.k8s.io/pause:3.10"}]}
+    # bound by the tests themselves: no scheduler may race them (a real kube-scheduler would set
+    # PodScheduled=False on these untolerated pods right after a test's binding)
+    spec: dict[str, Any] = {"schedulerName": "contract-tests-bind-by-hand",
+                            "containers": [{"name": "main", "image": "registry.k8s.io/pause:3.10"}]}
     if grace is not None:
         spec["terminationGracePeriodSeconds"] = grace
     md: dict[str, Any] = {"name": name, "namespace": ns}
