@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from grove.api import constants as c
@@ -27,14 +25,6 @@ SAMPLES = [
      1, 0, 2, 1, 0),
     ("user-guide/03_environment-variables-for-pod-discovery/pcsg-env-vars.yaml", "env-demo-pcsg", 4, 1, 8, 2, 0),
 ]
-
-
-@pytest.fixture
-async def op() -> AsyncIterator[Operator]:
-    operator = Operator()
-    await operator.start()
-    yield operator
-    await operator.stop()
 
 
 async def apply(op: Operator, rel: str) -> str:
