@@ -5,5 +5,6 @@
 
 from grove.cluster.admission import AdmissionRequest, UserInfo
 from grove.cluster.cluster import EmbeddedCluster
+from grove.cluster.kubelet import FakeKubelet
 
-__all__ = ["AdmissionRequest", "EmbeddedCluster", "UserInfo"]
+__all__ = ["AdmissionRequest", "EmbeddedCluster", "FakeKubelet", "UserInfo"]
