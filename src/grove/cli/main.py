@@ -21,7 +21,8 @@ app = typer.Typer(
 )
 
 # Modules that define sub-commands on `app`. Add yours here.
-COMMAND_MODULES: list[str] = ["grove.cli.devcluster", "grove.cli.validate", "grove.cli.demo", "grove.cli.crds"]
+COMMAND_MODULES: list[str] = ["grove.cli.devcluster", "grove.cli.validate", "grove.cli.demo", "grove.cli.crds",
+                              "grove.cli.operator", "grove.cli.scheduler"]
 
 
 @app.callback()

@@ -1,0 +1,34 @@
+"""``grove operator --config FILE``: the Grove operator process against a real API server.
+
+Controllers (leader only), admission webhooks over TLS and health/metrics endpoints (every replica).
+Exit codes per spec §10.3: 0 ok, 1 CLI, 2 config, 4 manager init, 6 start.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from grove import __version__
+from grove.cli.main import app
+
+
+@app.command("operator")
+def operator(
+    config: str | None = typer.Option(None, "--config", help="OperatorConfiguration file."),
+    version: bool = typer.Option(False, "--version", "-v", help="Print the version and exit."),
+    kubeconfig: str | None = typer.Option(None, "--kubeconfig", help="Kubeconfig (default: $KUBECONFIG, "
+                                          "in-cluster, ~/.kube/config)."),
+    namespace: str | None = typer.Option(None, "--namespace", help="Operator namespace (default: "
+                                         "$GROVE_OPERATOR_NAMESPACE, the pod's namespace, or default)."),
+) -> None:
+    """Run the Grove operator (controllers, webhooks, probes, metrics)."""
+    if version == (config is not None):
+        typer.echo("error: pass exactly one of --config FILE or --version", err=True)
+        raise typer.Exit(1)
+    if version:
+        typer.echo(__version__)
+        return
+    from grove.operator.main import RunOptions, run_operator
+
+    assert config is not None
+    raise typer.Exit(run_operator(RunOptions(config_path=config, kubeconfig=kubeconfig, namespace=namespace)))
