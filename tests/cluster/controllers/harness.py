@@ -72,7 +72,8 @@ class GroveAdmission:
 
 
 class MiniNode:
-    """Binds ungated pods, makes them Ready, and finishes graceful deletions."""
+    """Binds ungated pods, makes them Ready, and finishes graceful deletions (``auto_ready=False``: only
+    the deletions, so a test decides which pods get scheduled)."""
 
     def __init__(self, manager: Manager, *, auto_ready: bool = True) -> None:
         self.client = manager.client
@@ -90,11 +91,11 @@ class MiniNode:
             if meta.get("deletionTimestamp"):
                 await self.client.delete("v1", "Pod", req.name, req.namespace, grace_period_seconds=0)
                 return None
-            if spec.get("schedulingGates"):
+            if spec.get("schedulingGates") or not self.auto_ready:
                 return None
             if not spec.get("nodeName"):
                 await self.client.bind(req.namespace or "default", req.name, NODE, pod_uid=meta.get("uid"))
-            if self.auto_ready and (pod.get("status") or {}).get("phase") != "Running":
+            if (pod.get("status") or {}).get("phase") != "Running":
                 now = rfc3339(self.clock.now())
                 conds = [{"type": t, "status": "True", "lastTransitionTime": now}
                          for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")]
@@ -109,7 +110,8 @@ class Operator:
     """Cluster + manager + Grove controllers (+ MiniNode), on virtual time."""
 
     def __init__(self, config: OperatorConfiguration | None = None, *, auto_ready: bool = True,
-                 client_wrapper: Any = None) -> None:
+                 client_wrapper: Any = None, wait_for_sa_token: bool = False) -> None:
+        self.wait_for_sa_token = wait_for_sa_token
         self.clock = VirtualClock(start=1_767_225_600.0)
         self.cluster = EmbeddedCluster(clock=self.clock, seed=0)
         self.config = config or embedded_cluster_config()
@@ -127,7 +129,8 @@ class Operator:
             await self.cluster.client.create({"apiVersion": "v1", "kind": "Namespace",
                                               "metadata": {"name": "default"}})
         await self.cluster.client.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE}})
-        setup_controllers(self.manager, config=self.config, initc_image="grove-initc")
+        setup_controllers(self.manager, config=self.config, initc_image="grove-initc",
+                          wait_for_sa_token=self.wait_for_sa_token)
         MiniNode(self.manager, auto_ready=self.auto_ready)
         await self.manager.start()
         await self.settle()
