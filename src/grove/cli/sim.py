@@ -1,0 +1,129 @@
+"""``grove sim run``: manifests and a cluster in, the final (and snapshotted) objects out.
+
+Contract (kept stable; other tools depend on it): see ``grove sim run --help`` and docs/sim.md.
+Exit 0 when the run completed (object states are data, not failures); 1 with a clear message on bad
+input, an unknown step, or a manifest that admission rejects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+import yaml
+
+from grove.api.duration import DurationError, parse_duration
+from grove.api.manifests import ManifestError, load_documents
+from grove.cli.main import app
+from grove.sim import render
+from grove.sim.runner import RunError, RunResult, add_default_nodes, apply_manifests, run_step
+from grove.sim.simulation import KubeletTimings, SimOptions, Simulation
+from grove.sim.steps import StepError, parse_steps
+
+sim_app = typer.Typer(help="The embedded cluster: run Grove on simulated nodes, on virtual time.",
+                      no_args_is_help=True)
+app.add_typer(sim_app, name="sim")
+
+DEFAULT_NODES = 8
+
+
+class Until(StrEnum):
+    settled = "settled"
+    ready = "ready"
+
+
+class Output(StrEnum):
+    json = "json"
+    yaml = "yaml"
+    tree = "tree"
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _seconds(text: str, flag: str) -> float:
+    try:
+        value = parse_duration(text)
+    except DurationError as exc:
+        _fail(f"{flag}: {exc}")
+        raise
+    if value < 0:
+        _fail(f"{flag}: must not be negative")
+    return value
+
+
+async def run_simulation(files: list[str], *, nodes: int | None, steps_file: str | None, until: str,
+                         timeout: float, seed: int, timings: KubeletTimings) -> tuple[Simulation, RunResult]:
+    try:
+        docs = [d.body for d in load_documents(files)]
+    except ManifestError as exc:
+        raise RunError(str(exc)) from exc
+    steps = []
+    if steps_file:
+        try:
+            data = yaml.safe_load(Path(steps_file).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise RunError(f"{steps_file}: {exc}") from exc
+        try:
+            steps = parse_steps(data)
+        except StepError as exc:
+            raise RunError(f"{steps_file}: {exc}") from exc
+    sim = Simulation(SimOptions(seed=seed, kubelet=timings))
+    await sim.start()
+    result = RunResult()
+    has_nodes = any(isinstance(d, dict) and d.get("kind") == "Node" for d in docs)
+    if nodes is not None:
+        await add_default_nodes(sim, nodes)
+    elif not has_nodes:
+        await add_default_nodes(sim, DEFAULT_NODES)
+    await apply_manifests(sim, docs)
+    result.goal_met = await sim.run_until(until, timeout=timeout)
+    for step in steps:
+        await run_step(sim, step, result)
+    result.warnings = list(sim.admission.warnings)
+    return sim, result
+
+
+@sim_app.command("run")
+def run(
+    files: list[str] = typer.Option(..., "-f", "--filename", help="Manifest file or directory (repeatable, - for stdin)."),
+    nodes: int | None = typer.Option(None, "--nodes", min=0,
+                                     help=f"Add N uniform GPU nodes (default {DEFAULT_NODES} when no Node is given)."),
+    steps: str | None = typer.Option(None, "--steps", help="YAML list of steps to run after settling."),
+    until: Until = typer.Option(Until.settled, "--until", help="What to wait for before the steps."),
+    timeout: str = typer.Option("10m", "--timeout", help="Virtual-time limit of each wait (Go duration)."),
+    output: Output = typer.Option(Output.tree, "-o", "--output", help="json, yaml or tree."),
+    seed: int = typer.Option(0, "--seed", help="Seed for generated names and uids."),
+    running_delay: str = typer.Option("1s", "--running-delay", help="Fake kubelet: binding to Running."),
+    ready_delay: str = typer.Option("1s", "--ready-delay", help="Fake kubelet: Running to Ready."),
+) -> None:
+    """Apply manifests to an embedded cluster, wait, run steps, print every object."""
+    timings = KubeletTimings(running_delay=_seconds(running_delay, "--running-delay"),
+                             ready_delay=_seconds(ready_delay, "--ready-delay"))
+    wait_timeout = _seconds(timeout, "--timeout")
+
+    async def main() -> tuple[Simulation, RunResult]:
+        sim, result = await run_simulation(files, nodes=nodes, steps_file=steps, until=until.value,
+                                           timeout=wait_timeout, seed=seed, timings=timings)
+        await sim.stop()
+        return sim, result
+
+    try:
+        sim, result = asyncio.run(main())
+    except RunError as exc:
+        _fail(str(exc))
+        return
+    for warning in dict.fromkeys(result.warnings):
+        typer.echo(f"Warning: {warning}", err=True)
+    elapsed = sim.clock.now() - sim.options.start_time
+    if output is Output.tree:
+        sys.stdout.write(render.render_tree(sim.objects()))
+        typer.echo(f"virtual time: {elapsed:g}s", err=True)
+        return
+    doc = render.document(sim.objects(), sim.events(), result.snapshots, elapsed)
+    sys.stdout.write(render.to_json(doc) + "\n" if output is Output.json else render.to_yaml(doc))

@@ -1,0 +1,73 @@
+"""Plugs Grove's admission handlers (``grove.webhook.admission``) into the embedded cluster's chain.
+
+The cluster calls plugins in process; a denial becomes the same 422 Invalid (with one cause per field
+path) that a real API server returns when a webhook rejects, so callers cannot tell the worlds apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grove.api import constants as c
+from grove.api.models.config import OperatorConfiguration
+from grove.api.models.topology import ClusterTopologyBinding
+from grove.api.validation import OfflineLookup
+from grove.cluster import AdmissionRequest, EmbeddedCluster
+from grove.kube.errors import Invalid, StatusCause
+from grove.webhook.admission import (
+    AdmissionOutcome,
+    default_podcliqueset_object,
+    validate_cluster_topology_object,
+    validate_podcliqueset_object,
+    validate_schema_object,
+)
+
+_SCHEMA_ONLY = {(c.API_VERSION, c.KIND_PCLQ), (c.API_VERSION, c.KIND_PCSG), (c.SCHEDULER_API_VERSION, c.KIND_PODGANG)}
+
+
+def _raise_if_denied(outcome: AdmissionOutcome, req: AdmissionRequest) -> None:
+    if outcome.allowed:
+        return
+    causes = [StatusCause(field=e.path, message=e.message(), reason=f"Field{e.type.name.title().replace('_', '')}")
+              for e in outcome.errors]
+    raise Invalid(outcome.message(req.kind, req.name), causes=causes,
+                  details={"name": req.name, "group": req.api_version.split("/")[0], "kind": req.kind})
+
+
+class GroveAdmission:
+    """The defaulting and validating webhooks of spec §2, wired into an EmbeddedCluster."""
+
+    def __init__(self, cluster: EmbeddedCluster, config: OperatorConfiguration) -> None:
+        self.cluster = cluster
+        self.config = config
+        self.warnings: list[str] = []
+
+    def install(self) -> None:
+        self.cluster.add_mutating(self.mutate)
+        self.cluster.add_validating(self.validate)
+
+    async def _lookup(self) -> OfflineLookup:
+        listed = await self.cluster.client.list(c.API_VERSION, c.KIND_CTB)
+        return OfflineLookup([ClusterTopologyBinding.model_validate(o) for o in listed.items])
+
+    async def mutate(self, req: AdmissionRequest) -> dict[str, Any] | None:
+        if (req.subresource or req.operation not in ("CREATE", "UPDATE") or req.object is None
+                or (req.api_version, req.kind) != (c.API_VERSION, c.KIND_PCS)):
+            return None
+        return default_podcliqueset_object(req.object).object
+
+    async def validate(self, req: AdmissionRequest) -> None:
+        if req.subresource or req.operation not in ("CREATE", "UPDATE") or req.object is None:
+            return
+        gvk = (req.api_version, req.kind)
+        if gvk == (c.API_VERSION, c.KIND_PCS):
+            outcome = validate_podcliqueset_object(req.object, req.old_object, config=self.config,
+                                                   lookup=await self._lookup())
+        elif gvk == (c.API_VERSION, c.KIND_CTB):
+            outcome = validate_cluster_topology_object(req.object, config=self.config)
+        elif gvk in _SCHEMA_ONLY:
+            outcome = validate_schema_object(req.api_version, req.kind, req.object)
+        else:
+            return
+        self.warnings.extend(outcome.warnings)
+        _raise_if_denied(outcome, req)

@@ -1,0 +1,113 @@
+"""Output of ``grove sim run``: the JSON/YAML document and the hierarchy tree.
+
+JSON shape (a stable contract): ``{"objects": [...], "events": [...], "snapshots": {NAME: {"objects": [...],
+"events": [...]}}, "clock": SECONDS}`` with ``clock`` the virtual seconds elapsed since the run started.
+The tree is PodCliqueSet → replica → PodGang / PodCliqueScalingGroup → PodClique → Pod (node, phase).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import defaultdict
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.markup import escape
+from rich.tree import Tree
+
+from grove.api import constants as c
+
+Obj = dict[str, Any]
+
+
+def document(objects: list[Obj], events: list[Obj], snapshots: dict[str, dict[str, list[Obj]]],
+             clock: float) -> dict[str, Any]:
+    return {"objects": objects, "events": events, "snapshots": snapshots, "clock": clock}
+
+
+def to_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=False)
+
+
+def to_yaml(doc: dict[str, Any]) -> str:
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+
+
+def _labels(o: Obj) -> dict[str, str]:
+    return (o.get("metadata") or {}).get("labels") or {}
+
+
+def _name(o: Obj) -> str:
+    return str((o.get("metadata") or {}).get("name", ""))
+
+
+def _pod_line(pod: Obj) -> str:
+    status = pod.get("status") or {}
+    phase = status.get("phase", "Pending")
+    ready = any(cd.get("type") == "Ready" and cd.get("status") == "True" for cd in status.get("conditions") or [])
+    node = (pod.get("spec") or {}).get("nodeName") or "-"
+    gated = bool((pod.get("spec") or {}).get("schedulingGates"))
+    host = (pod.get("spec") or {}).get("hostname") or _name(pod)
+    state = phase + (" Ready" if ready else "") + (" (gated)" if gated else "")
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        state += " Terminating"
+    return f"Pod {host} [{_name(pod)}] node={node} {state}"
+
+
+def build_tree(objects: list[Obj]) -> Tree:
+    """Labels are escaped: names never turn into rich markup."""
+    by_kind: dict[str, list[Obj]] = defaultdict(list)
+    for o in objects:
+        by_kind[str(o.get("kind"))].append(o)
+    pods_by_pclq: dict[str, list[Obj]] = defaultdict(list)
+    for pod in by_kind["Pod"]:
+        pods_by_pclq[_labels(pod).get(c.LABEL_PODCLIQUE, "")].append(pod)
+    root = Tree("cluster")
+    for pcs in sorted(by_kind[c.KIND_PCS], key=_name):
+        pcs_name = _name(pcs)
+        st = pcs.get("status") or {}
+        node = root.add(escape(f"PodCliqueSet {pcs_name} replicas={pcs['spec'].get('replicas', 0)} "
+                        f"available={st.get('availableReplicas', 0)}"))
+        mine = [o for o in objects if _labels(o).get(c.LABEL_PART_OF) == pcs_name]
+        replicas = sorted({int(_labels(o)[c.LABEL_PCS_REPLICA_INDEX]) for o in mine
+                           if _labels(o).get(c.LABEL_PCS_REPLICA_INDEX, "").isdigit()})
+        for i in replicas:
+            rnode = node.add(escape(f"replica {i}"))
+            idx = str(i)
+            for gang in sorted((g for g in mine if g.get("kind") == c.KIND_PODGANG
+                                and _labels(g).get(c.LABEL_PCS_REPLICA_INDEX, idx) == idx
+                                and (_name(g) == f"{pcs_name}-{i}" or _name(g).startswith(f"{pcs_name}-{i}-"))),
+                               key=_name):
+                phase = (gang.get("status") or {}).get("phase", "-")
+                groups = ", ".join(f"{pg['name']}(min {pg.get('minReplicas')})"
+                                   for pg in gang.get("spec", {}).get("podgroups", []))
+                rnode.add(escape(f"PodGang {_name(gang)} phase={phase}: {groups}"))
+            pclqs = [o for o in mine if o.get("kind") == c.KIND_PCLQ
+                     and _labels(o).get(c.LABEL_PCS_REPLICA_INDEX) == idx]
+            for pcsg in sorted((o for o in mine if o.get("kind") == c.KIND_PCSG
+                                and _labels(o).get(c.LABEL_PCS_REPLICA_INDEX) == idx), key=_name):
+                gst = pcsg.get("status") or {}
+                gnode = rnode.add(escape(f"PodCliqueScalingGroup {_name(pcsg)} replicas={pcsg['spec'].get('replicas')} "
+                                         f"available={gst.get('availableReplicas', 0)}"))
+                for pclq in sorted((p for p in pclqs if _labels(p).get(c.LABEL_PCSG) == _name(pcsg)), key=_name):
+                    _add_pclq(gnode, pclq, pods_by_pclq)
+            for pclq in sorted((p for p in pclqs if not _labels(p).get(c.LABEL_PCSG)), key=_name):
+                _add_pclq(rnode, pclq, pods_by_pclq)
+    return root
+
+
+def _add_pclq(parent: Tree, pclq: Obj, pods_by_pclq: dict[str, list[Obj]]) -> None:
+    st = pclq.get("status") or {}
+    pnode = parent.add(escape(f"PodClique {_name(pclq)} replicas={pclq['spec'].get('replicas')} "
+                              f"ready={st.get('readyReplicas', 0)} scheduled={st.get('scheduledReplicas', 0)}"))
+    for pod in sorted(pods_by_pclq.get(_name(pclq), []),
+                      key=lambda p: ((p.get("spec") or {}).get("hostname") or "", _name(p))):
+        pnode.add(escape(_pod_line(pod)))
+
+
+def render_tree(objects: list[Obj], *, width: int = 160) -> str:
+    console = Console(width=width, record=True, no_color=True, force_terminal=False, file=io.StringIO())
+    console.print(build_tree(objects))
+    return console.export_text()

@@ -1,0 +1,214 @@
+"""One embedded Grove cluster on virtual time: what ``grove sim run`` and the scenario tests drive.
+
+It assembles the store (with Grove's CRDs and admission), the Grove controllers, the gang scheduler and
+the fake kubelet on a single :class:`~grove.kube.clock.VirtualClock`, and knows how to *settle*: process
+everything due now, then jump the clock to the next timer, until nothing is left or a goal is met.
+
+Quiescence is exact, not a sleep: the manager reports idleness (no queued, in-flight or due work in any
+controller or informer), the kubelet reports its own, and the store's resourceVersion must stand still
+across a few event-loop turns so that watch deliveries in flight are counted too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from grove.api import constants as c
+from grove.api.crds.generate import generate_crds
+from grove.api.models.config import OperatorConfiguration, embedded_cluster_config
+from grove.cluster import EmbeddedCluster
+from grove.cluster.kubelet import FakeKubelet
+from grove.controllers.setup import setup_controllers
+from grove.kube.clock import VirtualClock
+from grove.kube.errors import AlreadyExists
+from grove.kube.objects import deep_copy
+from grove.runtime.manager import Manager
+from grove.scheduler.binder import setup_scheduler
+from grove.sim.admission import GroveAdmission
+
+Obj = dict[str, Any]
+
+QUIET_TURNS = 20
+"""Event-loop turns with no write and an idle manager that count as quiet (the kubelet has no queue)."""
+
+
+@dataclass(frozen=True)
+class KubeletTimings:
+    """Fake kubelet delays on the virtual clock: binding → Running, Running → Ready."""
+
+    running_delay: float = 1.0
+    ready_delay: float = 1.0
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    seed: int = 0
+    config: OperatorConfiguration | None = None
+    kubelet: KubeletTimings = field(default_factory=KubeletTimings)
+    initc_image: str = "grove-initc"
+    start_time: float = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+class Simulation:
+    def __init__(self, options: SimOptions | None = None) -> None:
+        self.options = options or SimOptions()
+        self.config = self.options.config or embedded_cluster_config()
+        self.clock = VirtualClock(start=self.options.start_time)
+        self.cluster = EmbeddedCluster(clock=self.clock, seed=self.options.seed)
+        self.client = self.cluster.client
+        self.admission = GroveAdmission(self.cluster, self.config)
+        self.manager = Manager(self.client, self.clock)
+        self.kubelet = FakeKubelet(self.client, self.clock, start_delay=self.options.kubelet.running_delay,
+                                   ready_delay=self.options.kubelet.ready_delay)
+        self._started = False
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        for crd in generate_crds():
+            await self.client.create(crd)
+        self.admission.install()
+        setup_controllers(self.manager, config=self.config, initc_image=self.options.initc_image)
+        setup_scheduler(self.manager, config=self.config)
+        self.kubelet.start()
+        await self.manager.start()
+        self._started = True
+        await self.quiesce()
+
+    async def stop(self) -> None:
+        await self.manager.stop()
+        await self.kubelet.stop()
+        self._started = False
+
+    async def __aenter__(self) -> Simulation:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- applying input -----------------------------------------------------------------------------
+
+    async def apply(self, objs: Iterable[Obj]) -> list[Obj]:
+        """Create each object, or update it if it exists (like ``kubectl apply`` without field ownership)."""
+        out: list[Obj] = []
+        for obj in objs:
+            out.append(await self.apply_one(obj))
+        return out
+
+    async def apply_one(self, obj: Obj) -> Obj:
+        meta = obj.get("metadata") or {}
+        try:
+            created = await self.client.create(obj)
+        except AlreadyExists:
+            current = await self.client.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+            merged = dict(current)
+            for key, value in obj.items():
+                if key not in ("metadata", "status"):
+                    merged[key] = value
+            merged["metadata"] = {**current["metadata"],
+                                  "labels": meta.get("labels", current["metadata"].get("labels")),
+                                  "annotations": meta.get("annotations", current["metadata"].get("annotations"))}
+            created = await self.client.update(merged)
+        if obj.get("kind") == "Node" and obj.get("status"):
+            # Node status is written by the kubelet in real life; seed it as given.
+            created = await self.client.update({**created, "status": obj["status"]}, subresource="status")
+        return created
+
+    # -- running ------------------------------------------------------------------------------------
+
+    def _busy(self) -> bool:
+        return not self.manager.is_idle()
+
+    async def quiesce(self, max_turns: int = 1_000_000) -> None:
+        """Process everything due at the current virtual instant (the clock does not move)."""
+        stable = 0
+        last_rv = -1
+        for _ in range(max_turns):
+            if self._busy():
+                stable = 0
+                await self.manager.wait_idle() if not self.manager.is_idle() else await asyncio.sleep(0)
+                continue
+            rv = self.cluster.resource_version
+            if rv == last_rv:
+                stable += 1
+                if stable >= QUIET_TURNS:
+                    return
+            else:
+                stable, last_rv = 0, rv
+            await asyncio.sleep(0)
+        raise RuntimeError("simulation did not quiesce (livelock?)")
+
+    async def run_until(self, goal: str = "settled", timeout: float = 600.0) -> bool:
+        """Advance virtual time until ``goal`` holds: ``settled`` (nothing queued and no timer due before the
+        deadline) or ``ready`` (every PodCliqueSet available). Returns whether the goal was met."""
+        deadline = self.clock.now() + timeout
+        while True:
+            await self.quiesce()
+            if goal == "ready" and await self.all_ready():
+                return True
+            nxt = self.clock.next_deadline()
+            if nxt is None or nxt > deadline:
+                if goal == "settled":
+                    return True
+                await self.clock.advance_to(deadline)
+                await self.quiesce()
+                return goal == "ready" and await self.all_ready()
+            await self.clock.advance_to(nxt)
+
+    async def advance(self, seconds: float) -> None:
+        """Move the clock by exactly ``seconds``, processing every timer that falls due on the way."""
+        target = self.clock.now() + seconds
+        while True:
+            await self.quiesce()
+            nxt = self.clock.next_deadline()
+            if nxt is None or nxt > target:
+                break
+            await self.clock.advance_to(nxt)
+        await self.clock.advance_to(target)
+        await self.quiesce()
+
+    async def all_ready(self) -> bool:
+        listed = await self.client.list(c.API_VERSION, c.KIND_PCS)
+        for pcs in listed.items:
+            want = pcs.get("spec", {}).get("replicas", 0)
+            status = pcs.get("status") or {}
+            if status.get("observedGeneration") != pcs["metadata"].get("generation"):
+                return False
+            if status.get("availableReplicas", 0) < want:
+                return False
+        return True
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def snapshot(self) -> list[Obj]:
+        """Every object in the store in wire form, ordered by kind, namespace, name (Events by time)."""
+        store = self.cluster.store
+        out: list[Obj] = []
+        for gk in store.group_kinds():
+            out.extend(deep_copy(o) for o in store.iter_kind(gk))
+
+        def order(o: Obj) -> tuple[Any, ...]:
+            m = o.get("metadata", {})
+            if o.get("kind") == "Event":
+                return (1, int(m.get("resourceVersion") or 0))
+            return (0, o.get("apiVersion", ""), o.get("kind", ""), m.get("namespace") or "", m.get("name", ""))
+        return sorted(out, key=order)
+
+    def objects(self) -> list[Obj]:
+        """Every object in the store except Events (see :meth:`events`)."""
+        return [o for o in self.snapshot() if o.get("kind") != "Event"]
+
+    def events(self) -> list[Obj]:
+        return [o for o in self.snapshot() if o.get("kind") == "Event"]
+
+
+async def ensure_namespace(sim: Simulation, name: str) -> None:
+    with contextlib.suppress(AlreadyExists):
+        await sim.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
