@@ -50,8 +50,13 @@ class E2ECluster:
 
     def grove(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the real ``grove`` CLI (same interpreter) against this cluster's state dir."""
+        return self.grove_at(self.cluster.state_dir, *args)
+
+    @staticmethod
+    def grove_at(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the real ``grove`` CLI with ``--state-dir state_dir``."""
         return subprocess.run(
-            [sys.executable, "-m", "grove", *args, "--state-dir", str(self.cluster.state_dir)],
+            [sys.executable, "-m", "grove", *args, "--state-dir", str(state_dir)],
             capture_output=True, text=True, timeout=120, check=False,
         )
 

@@ -2,18 +2,21 @@
 Ready by KWOK, pods run by KWOK, scheduling by kube-scheduler, owner-reference cascade by the real
 garbage collector, and ``grove dev-cluster down`` leaves no process behind.
 
-The teardown test stops the session cluster, so it is the last test of this module.
+The session fixture also asserts, at teardown, that no process of the session cluster is left.
 """
 
 from __future__ import annotations
 
+import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from grove.devcluster import DevCluster, DevClusterOptions
 from grove.devcluster.nodes import agent_toleration
-from tests.e2e.harness import E2ECluster, wait_until
+from tests.e2e.harness import KUBECTL, E2ECluster, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -87,6 +90,14 @@ def test_pod_bound_with_node_name_runs_via_kwok(e2e_cluster: E2ECluster) -> None
     ready = next(c for c in pod["status"]["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True"
 
+    # KWOK plays the kubelet on delete too: the pod is finalised and removed, not stuck Terminating
+    e2e_cluster.kubectl("delete", "pod", "bound", "-n", ns, "--wait=false")
+
+    def gone() -> bool:
+        return "NotFound" in e2e_cluster.kubectl("get", "pod", "bound", "-n", ns, check=False).stderr
+
+    wait_until("the deleted pod to disappear", gone, timeout=30)
+
 
 def test_kube_scheduler_places_a_tolerating_pod_on_an_agent_node(e2e_cluster: E2ECluster) -> None:
     ns = _namespace(e2e_cluster, "sched")
@@ -141,15 +152,24 @@ def test_status_reports_every_component_running(e2e_cluster: E2ECluster) -> None
     assert "api:        ready" in proc.stdout
 
 
-def test_zz_down_leaves_no_process_behind(e2e_cluster: E2ECluster) -> None:
-    """Runs last: stops the session cluster through the real CLI."""
-    groups = list(e2e_cluster.cluster.process_groups().values())
-    assert len(groups) == 5
-    assert e2e_cluster.cluster.survivors(groups), "cluster processes should be running before down"
-    proc = e2e_cluster.grove("dev-cluster", "down")
-    assert proc.returncode == 0, proc.stderr
-    assert "stopped:" in proc.stderr
-    assert e2e_cluster.cluster.survivors(groups) == []
-    after = e2e_cluster.grove("dev-cluster", "status")
+def test_cli_up_then_down_leaves_no_process_behind(e2e_cluster: E2ECluster, tmp_path: Path) -> None:
+    """A second, small cluster driven only through the CLI (the session cluster stays up for others)."""
+    state = tmp_path / "cli-cluster"
+    up = e2e_cluster.grove_at(state, "dev-cluster", "up", "--name", "cli", "--nodes", "2", "--no-scheduler")
+    assert up.returncode == 0, up.stderr
+    kubeconfig = state / "kubeconfig"
+    assert up.stdout.splitlines() == [str(kubeconfig), f"export KUBECONFIG={kubeconfig}"]
+    nodes = subprocess.run([KUBECTL, f"--kubeconfig={kubeconfig}", "get", "nodes", "-o", "name"],
+                           capture_output=True, text=True, timeout=30, check=True).stdout.split()
+    assert nodes == ["node/kwok-node-0", "node/kwok-node-1"]
+
+    cluster = DevCluster(DevClusterOptions(name="cli", state_dir=state))
+    groups = list(cluster.process_groups().values())
+    assert len(groups) == 4 and cluster.survivors(groups), "etcd, apiserver, KCM and kwok should be running"
+    down = e2e_cluster.grove_at(state, "dev-cluster", "down", "--name", "cli")
+    assert down.returncode == 0, down.stderr
+    assert "stopped:" in down.stderr
+    assert cluster.survivors(groups) == []
+    after = e2e_cluster.grove_at(state, "dev-cluster", "status", "--name", "cli")
     assert after.returncode == 1
     assert "not ready" in after.stdout

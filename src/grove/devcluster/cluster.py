@@ -223,7 +223,7 @@ class DevCluster:
     def status(self) -> ClusterStatus:
         procs = {p.name: p.alive() for p in self.table.load()}
         server = self.server()
-        ready, reason = False, "not started"
+        ready, reason = False, "kube-apiserver is not running"
         if server and procs.get("kube-apiserver") and self.layout.pki.complete():
             ready, reason = AdminRest(server, self.layout.pki, timeout=3).ready()
         return ClusterStatus(
