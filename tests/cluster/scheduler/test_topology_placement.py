@@ -1,0 +1,106 @@
+"""Topology-aware placement on the embedded e2e cluster: every upstream tas-*.yaml applied unchanged with
+the ``grove-topology`` ClusterTopologyBinding (zone/block/rack/host); after settling, every required pack
+of every PodGang (gang, group config, PodGroup, and the PCS-level coupling of scaled gangs to their base
+gang) holds on the bound pods, nodes are not over-committed, and an unsatisfiable constraint leaves the
+gang Pending with an Unschedulable event that names the failed pack."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from grove.api import constants as c
+from grove.scheduler.quantity import resource_amount
+from grove.scheduler.snapshot import pod_requests
+
+from .scenario import E2E_DIR, E2ECluster, GangScenario
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+TAS_FILES = sorted(p.name for p in E2E_DIR.glob("tas-*.yaml"))
+UNSATISFIABLE = {"tas-insuffic.yaml": "kubernetes.io/rack"}
+NOT_HERE = {
+    "tas-multi-topology-gb200.yaml": "packs on example.com/nvl-block, a label the 30-node e2e shape does not have",
+    "tas-topology-condition.yaml": "replicas 0 and a CTB created later: a PCS condition test, nothing to place",
+}
+
+
+@pytest.fixture
+async def t() -> AsyncIterator[GangScenario]:
+    cluster = E2ECluster(30)
+    await cluster.start()
+    for name in ("e2e-topology.yaml", "e2e-multi-topology.yaml"):
+        for doc in yaml.safe_load_all((DATA / name).read_text()):
+            if doc:
+                await cluster.client.create(doc)
+    await cluster.settle()
+    yield GangScenario(cluster)
+    await cluster.stop()
+
+
+def _required(tc: dict[str, Any] | None) -> str | None:
+    return ((tc or {}).get("packConstraint") or {}).get("required")
+
+
+async def pack_violations(t: GangScenario) -> list[str]:
+    client = t.client
+    nodes = {n["metadata"]["name"]: n for n in (await client.list("v1", "Node")).items}
+    pods = {p["metadata"]["name"]: p for p in await t.pods()}
+    where = {name: nodes[p["spec"]["nodeName"]] for name, p in pods.items() if p["spec"].get("nodeName")}
+    gangs = (await client.list(c.SCHEDULER_API_VERSION, c.KIND_PODGANG, "default")).items
+    problems: list[str] = []
+
+    def check(unit: str, key: str | None, members: list[str]) -> None:
+        if not key:
+            return
+        values = {where[m]["metadata"]["labels"].get(key) for m in members if m in where}
+        if len(values) > 1 or None in values:
+            problems.append(f"{unit}: pack.required {key} broken, pods in {sorted(map(str, values))}")
+
+    by_name = {g["metadata"]["name"]: g for g in gangs}
+    for gang in gangs:
+        name, spec = gang["metadata"]["name"], gang["spec"]
+        refs = {g["name"]: [r["name"] for r in g.get("podReferences") or ()] for g in spec["podgroups"]}
+        check(name, _required(spec.get("topologyConstraint")), [p for ps in refs.values() for p in ps])
+        for cfg in spec.get("topologyConstraintGroupConfigs") or ():
+            check(f"{name}/{cfg['name']}", _required(cfg.get("topologyConstraint")),
+                  [p for g in cfg.get("podGroupNames") or () for p in refs.get(g, [])])
+        for group in spec["podgroups"]:
+            check(f"{name}/{group['name']}", _required(group.get("topologyConstraint")), refs[group["name"]])
+        base_name = next((pods[p]["metadata"]["labels"].get(c.LABEL_BASE_PODGANG)
+                          for ps in refs.values() for p in ps if p in pods), None)
+        base = by_name.get(base_name or "")
+        key = _required((base or {}).get("spec", {}).get("topologyConstraint"))
+        if base is not None and key:
+            base_pods = [r["name"] for g in base["spec"]["podgroups"] for r in g.get("podReferences") or ()]
+            check(f"{name} with base {base_name}", key, base_pods + [p for ps in refs.values() for p in ps])
+    used: dict[str, int] = defaultdict(int)
+    for name, node in where.items():
+        used[node["metadata"]["name"]] += pod_requests(pods[name]).get("memory", 0)
+    for node_name, amount in used.items():
+        cap = resource_amount("memory", nodes[node_name]["status"]["allocatable"]["memory"])
+        if amount > cap:
+            problems.append(f"{node_name} over memory: {amount} > {cap}")
+    return problems
+
+
+@pytest.mark.parametrize("yaml_name", TAS_FILES)
+async def test_tas_required_packs_hold(t: GangScenario, yaml_name: str) -> None:
+    if yaml_name in NOT_HERE:
+        pytest.skip(f"{yaml_name}: {NOT_HERE[yaml_name]}")
+    await t.apply(yaml_name)
+    counts = await t.counts()
+    assert counts["total"] > 0
+    assert await pack_violations(t) == []
+    if yaml_name in UNSATISFIABLE:
+        await t.expect(pending=counts["total"], running=0, unschedulable_events=True)
+        for pod in await t.pods():
+            event = await t.latest_event(pod)
+            assert event is not None
+            assert f"pack required: {UNSATISFIABLE[yaml_name]}" in event["message"], event["message"]
+    else:
+        await t.expect(running=counts["total"], ready=counts["total"], pending=0)
