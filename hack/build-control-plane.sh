@@ -32,7 +32,7 @@ fi
 
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0
-export GOFLAGS=-mod=mod
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
 
 log() { echo "[build-control-plane $(date +%H:%M:%S)] $*"; }
 die() { echo "[build-control-plane] ERROR: $*" >&2; exit 1; }
@@ -53,15 +53,25 @@ have() {
     for b in "$@"; do [[ -x "$BIN/$b" ]] || return 1; done
 }
 
-# timed NAME CMD...: runs a build step, records its wall time in timings/NAME.seconds
+# timed NAME CMD...: runs a build step under `set -e`, records its wall time in timings/NAME.seconds.
+# (Not `if ! "$@"`: bash ignores `set -e` inside a condition, so a failing go command would not stop
+# the step.) On failure the EXIT trap names the step.
+CURRENT_STEP=""
+on_exit() {
+    local rc=$?
+    if [[ $rc -ne 0 && -n "$CURRENT_STEP" ]]; then
+        echo "[build-control-plane] ERROR: building $CURRENT_STEP failed (exit $rc); see the go output above" >&2
+    fi
+}
+trap on_exit EXIT
 timed() {
     local name="$1"; shift
     local start end
+    CURRENT_STEP="$name"
     start=$(date +%s)
-    if ! "$@"; then
-        die "building $name failed (see the go output above)"
-    fi
+    "$@"
     end=$(date +%s)
+    CURRENT_STEP=""
     echo "$((end - start))" >"$DEST/timings/$name.seconds"
     log "built $name in $((end - start))s"
 }
@@ -179,7 +189,7 @@ if have etcd; then log "etcd: already built, skipping"; else timed etcd build_et
 if have kwok && [[ -f "$DEST/kwok-stages/pod-delete.yaml" ]]; then
     log "kwok: already built, skipping"
 else
-    have kwok || timed kwok build_kwok
+    if ! have kwok; then timed kwok build_kwok; fi
     copy_kwok_stages
 fi
 if have kube-apiserver kube-controller-manager kube-scheduler; then
@@ -194,6 +204,6 @@ if have helm; then log "helm: already built, skipping"; else timed helm build_he
 log "done in $(( $(date +%s) - total_start ))s; binaries in $BIN:"
 ls -l "$BIN"
 for t in "$DEST"/timings/*.seconds; do
-    [[ -f "$t" ]] && echo "  cold build $(basename "$t" .seconds): $(cat "$t")s"
+    [[ -f "$t" ]] && echo "  last build of $(basename "$t" .seconds): $(cat "$t")s"
 done
 exit 0
