@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from typer.testing import CliRunner, Result
 
-def _grove(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GROVE_CACHE_DIR": str(tmp_path / "cache")}
-    return subprocess.run([sys.executable, "-m", "grove", "dev-cluster", *args],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+import grove.cli.devcluster  # noqa: F401  (registers `dev-cluster` on the app)
+from grove.cli.main import app
+
+
+def _grove(tmp_path: Path, *args: str) -> Result:
+    runner = CliRunner()
+    return runner.invoke(app, ["dev-cluster", *args], env={"GROVE_CACHE_DIR": str(tmp_path / "cache")})
 
 
 def test_up_without_binaries_and_no_build_prints_the_build_command(tmp_path: Path) -> None:
     proc = _grove(tmp_path, "up", "--no-build", "--nodes", "2")
-    assert proc.returncode == 2
+    assert proc.exit_code == 2
     assert "kube-apiserver" in proc.stderr
     assert "hack/build-control-plane.sh" in proc.stderr
     assert str(tmp_path / "cache" / "control-plane") in proc.stderr
@@ -25,14 +26,14 @@ def test_up_without_binaries_and_no_build_prints_the_build_command(tmp_path: Pat
 
 def test_status_and_down_of_a_cluster_that_never_ran(tmp_path: Path) -> None:
     status = _grove(tmp_path, "status", "--name", "nothing")
-    assert status.returncode == 1
+    assert status.exit_code == 1
     assert str(tmp_path / "cache" / "dev-cluster" / "nothing") in status.stdout
     down = _grove(tmp_path, "down", "--name", "nothing")
-    assert down.returncode == 0
+    assert down.exit_code == 0
     assert "was not running" in down.stderr
 
 
 def test_bad_cluster_name_is_rejected(tmp_path: Path) -> None:
     proc = _grove(tmp_path, "status", "--name", "Bad_Name")
-    assert proc.returncode == 2
+    assert proc.exit_code == 2
     assert "lowercase" in proc.stderr
