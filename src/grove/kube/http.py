@@ -326,8 +326,10 @@ def _error_from(status: int, raw: bytes) -> ApiError:
         body = {}
     if isinstance(body, dict) and body.get("kind") == "Status":
         return from_status(body, status)
+    # not a Status (a proxy or load balancer answered): classify by code alone
     text = raw.decode(errors="replace").strip()[:500]
-    return from_status({"code": status, "message": text or f"HTTP {status}"}, status)
+    reason = {504: "Timeout"}.get(status, "")
+    return from_status({"code": status, "reason": reason, "message": text or f"HTTP {status}"}, status)
 
 
 async def _lines(resp: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
