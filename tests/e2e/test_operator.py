@@ -1,0 +1,280 @@
+"""``grove operator`` (and ``grove scheduler``) as real processes against the real control plane.
+
+The webhook configurations are the chart's, with the Service clientConfig swapped for a URL on
+127.0.0.1 (the API server runs on this host); the operator provisions the certificate Secret and
+injects the caBundle itself. Then: kubectl sees webhook denials with field paths, upstream's simple1
+sample gets its children (scenarios.md §4 counts), scale subresources work through kubectl, HPAs target
+them, pods run once the gang scheduler binds them, deletion cascades, metrics and the Lease reflect the
+leader, and SIGTERM exits 0 and releases the Lease. Teardown removes the webhook configurations so the
+rest of the session never depends on a stopped process.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from grove.devcluster.nodes import agent_toleration
+from tests.e2e.harness import E2ECluster, wait_until
+from tests.unit.test_helm_chart import CHART, helm
+
+pytestmark = pytest.mark.e2e
+
+NS = "grove-system"
+WORK_NS = "grove-op-e2e"
+SAMPLE = Path("/work/shared/upstream/samples/simple/simple1.yaml")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+    except OSError:
+        return 0, ""
+
+
+class Proc:
+    def __init__(self, args: list[str], log: Path) -> None:
+        self.log = log
+        self._fh = log.open("w")
+        self.p = subprocess.Popen([sys.executable, "-m", "grove", *args], stdout=self._fh, stderr=subprocess.STDOUT,
+                                  cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(5)
+        self._fh.close()
+        return self.p.returncode
+
+
+class Operator:
+    def __init__(self, c: E2ECluster, tmp: Path) -> None:
+        self.c = c
+        self.webhook_port, self.health_port, self.metrics_port = _free_port(), _free_port(), _free_port()
+        self.sched_health, self.sched_metrics = _free_port(), _free_port()
+        self.config = tmp / "config.yaml"
+        self.config.write_text(yaml.safe_dump({
+            "apiVersion": "operator.config.grove.io/v1alpha1", "kind": "OperatorConfiguration",
+            "runtimeClientConnection": {"qps": 100, "burst": 150},
+            "leaderElection": {"enabled": True, "leaseDuration": "6s", "renewDeadline": "4s", "retryPeriod": "1s",
+                               "resourceNamespace": NS},
+            "server": {"webhooks": {"bindAddress": "127.0.0.1", "port": self.webhook_port,
+                                    "serverCertDir": str(tmp / "certs")},
+                       "healthProbes": {"bindAddress": "127.0.0.1", "port": self.health_port},
+                       "metrics": {"bindAddress": "127.0.0.1", "port": self.metrics_port}},
+            "controllers": {"podCliqueSet": {"concurrentSyncs": 3}, "podClique": {"concurrentSyncs": 3},
+                            "podCliqueScalingGroup": {"concurrentSyncs": 3}},
+            "logLevel": "info", "logFormat": "text",
+            "scheduler": {"profiles": [{"name": "default-scheduler"}, {"name": "kai-scheduler"}]},
+        }))
+        self.tmp = tmp
+        self.proc: Proc | None = None
+        self.sched: Proc | None = None
+
+    def start(self) -> None:
+        self.proc = Proc(["operator", "--config", str(self.config), "--kubeconfig", str(self.c.kubeconfig),
+                          "--namespace", NS], self.tmp / "operator.log")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.p.poll() is not None:
+                pytest.fail(f"grove operator exited {self.proc.p.returncode}:\n{self.proc.tail()}")
+            if _get(f"http://127.0.0.1:{self.health_port}/readyz")[0] == 200:
+                return
+            time.sleep(0.3)
+        pytest.fail(f"grove operator never became ready:\n{self.proc.tail()}")
+
+    def start_scheduler(self) -> None:
+        self.sched = Proc(["scheduler", "--config", str(self.config), "--kubeconfig", str(self.c.kubeconfig),
+                           "--namespace", NS, "--scheduler-name", "default-scheduler",
+                           "--health-port", str(self.sched_health), "--metrics-port", str(self.sched_metrics)],
+                          self.tmp / "scheduler.log")
+
+    def metrics(self) -> str:
+        return _get(f"http://127.0.0.1:{self.metrics_port}/metrics")[1]
+
+
+def webhook_configs(port: int) -> list[dict[str, Any]]:
+    """The chart's admission configurations, pointed at https://127.0.0.1:<port> instead of the Service."""
+    out = helm("template", "grove", str(CHART), "-n", NS, "--show-only", "templates/webhooks.yaml").stdout
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    for d in docs:
+        for hook in d["webhooks"]:
+            path = hook["clientConfig"]["service"]["path"]
+            hook["clientConfig"] = {"url": f"https://127.0.0.1:{port}{path}"}
+    return docs
+
+
+@pytest.fixture(scope="module")
+def operator(e2e_cluster: E2ECluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
+    c = e2e_cluster
+    c.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=grove-crd-installer",
+              "-f", str(CHART / "crds"))
+    c.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+    for ns in (NS, WORK_NS):
+        c.kubectl("create", "namespace", ns, check=False)
+    op = Operator(c, tmp_path_factory.mktemp("operator"))
+    hooks = webhook_configs(op.webhook_port)
+    try:
+        c.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": hooks}))
+        op.start()
+        yield op
+    finally:
+        for d in hooks:
+            c.kubectl("delete", d["kind"].lower(), d["metadata"]["name"], "--ignore-not-found", check=False)
+        c.kubectl("delete", "podcliquesets", "--all", "-n", WORK_NS, "--wait=false", check=False)
+        for p in (op.sched, op.proc):
+            if p is not None:
+                p.stop()
+
+
+def test_operator_is_ready_leader_and_injected_the_ca(operator: Operator, e2e_cluster: E2ECluster) -> None:
+    assert _get(f"http://127.0.0.1:{operator.health_port}/healthz")[0] == 200
+    secret = e2e_cluster.kubectl_json("get", "secret", "grove-webhook-server-cert", "-n", NS)
+    ca = base64.b64decode(secret["data"]["ca.crt"])
+    for kind, name in (("validatingwebhookconfiguration", "podcliqueset-validating-webhook"),
+                       ("validatingwebhookconfiguration", "clustertopology-validating-webhook"),
+                       ("mutatingwebhookconfiguration", "podcliqueset-defaulting-webhook")):
+        hook = e2e_cluster.kubectl_json("get", kind, name)["webhooks"][0]
+        assert base64.b64decode(hook["clientConfig"]["caBundle"]) == ca, name
+    wait_until("the operator to hold the lease", lambda: (e2e_cluster.kubectl_json(
+        "get", "lease", "grove-operator-leader-election", "-n", NS)["spec"].get("holderIdentity") or "") != "",
+        timeout=30)
+    wait_until("leader status 1 in /metrics",
+               lambda: 'leader_election_master_status{name="grove-operator-leader-election"} 1' in operator.metrics())
+
+
+def test_invalid_pcs_is_rejected_by_kubectl_with_the_field_path(operator: Operator, e2e_cluster: E2ECluster) -> None:
+    bad = {"apiVersion": "grove.io/v1alpha1", "kind": "PodCliqueSet", "metadata": {"name": "bad", "namespace": WORK_NS},
+           "spec": {"replicas": 1, "template": {"cliques": [
+               {"name": "a", "spec": {"replicas": 2, "minAvailable": 5, "roleName": "a",
+                                      "podSpec": {"containers": [{"name": "a", "image": "x"}]}}}]}}}
+    res = e2e_cluster.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
+    assert res.returncode != 0
+    # The API server turns the webhook's 422 Status (with causes) into kubectl's usual Invalid error, and
+    # passes the webhook's warnings through.
+    assert 'The PodCliqueSet "bad" is invalid: spec.template.cliques[0].spec.minAvailable: Invalid value: 5: ' \
+        "must be less than or equal to replicas (2)" in res.stderr, res.stderr
+    assert "Warning: spec.template.cliques[0].spec.podSpec.restartPolicy" in res.stderr, res.stderr
+    assert e2e_cluster.kubectl("get", "pcs", "bad", "-n", WORK_NS, check=False).returncode != 0
+    bad_ctb = {"apiVersion": "grove.io/v1alpha1", "kind": "ClusterTopologyBinding", "metadata": {"name": "bad-ctb"},
+               "spec": {"levels": [{"domain": "zone", "key": "k/z"}, {"domain": "rack", "key": "k/z"}]}}
+    res = e2e_cluster.kubectl("apply", "-f", "-", input=json.dumps(bad_ctb), check=False)
+    assert res.returncode != 0 and 'ClusterTopologyBinding "bad-ctb" is invalid' in res.stderr, res.stderr
+    assert "spec.levels[1]" in res.stderr, res.stderr
+
+
+def _sample() -> dict[str, Any]:
+    (doc,) = [d for d in yaml.safe_load_all(SAMPLE.read_text()) if d]
+    doc = copy.deepcopy(doc)
+    doc["metadata"]["namespace"] = WORK_NS
+    for clique in doc["spec"]["template"]["cliques"]:
+        clique["spec"]["podSpec"]["tolerations"] = [agent_toleration()]
+    return dict(doc)
+
+
+def _names(c: E2ECluster, resource: str) -> list[str]:
+    return sorted(o["metadata"]["name"] for o in c.kubectl_json("get", resource, "-n", WORK_NS)["items"])
+
+
+def test_simple1_children_scale_and_cascade(operator: Operator, e2e_cluster: E2ECluster) -> None:
+    c = e2e_cluster
+    c.apply(_sample())
+    pcs = c.kubectl_json("get", "pcs", "simple1", "-n", WORK_NS)
+    assert pcs["spec"]["template"]["cliques"][0]["spec"]["minAvailable"] == 3, "defaulting webhook patched"
+    assert pcs["spec"]["template"]["cliqueStartupType"] == "CliqueStartupTypeAnyOrder"
+
+    def counts() -> tuple[int, ...]:
+        return (len(_names(c, "podcliques.grove.io")), len(_names(c, "podcliquescalinggroups.grove.io")),
+                len(_names(c, "podgangs.scheduler.grove.io")), len(_names(c, "pods")),
+                len(_names(c, "services")), len(_names(c, "hpa")))
+
+    wait_until(f"simple1 children (4 PCLQ, 1 PCSG, 1 PodGang, 9 pods, 1 Service, 2 HPA); log:\n"
+               f"{operator.proc.tail() if operator.proc else ''}", lambda: counts() == (4, 1, 1, 9, 1, 2), timeout=90)
+    assert _names(c, "podcliques.grove.io") == ["simple1-0-pca", "simple1-0-pcd", "simple1-0-sga-0-pcb",
+                                                 "simple1-0-sga-0-pcc"]
+    hpas = {h["metadata"]["name"]: h["spec"]["scaleTargetRef"] for h in c.kubectl_json("get", "hpa", "-n", WORK_NS)["items"]}
+    assert hpas == {
+        "simple1-0-pca": {"apiVersion": "grove.io/v1alpha1", "kind": "PodClique", "name": "simple1-0-pca"},
+        "simple1-0-sga": {"apiVersion": "grove.io/v1alpha1", "kind": "PodCliqueScalingGroup", "name": "simple1-0-sga"},
+    }
+    # The HPA's target resolves through the real scale subresource.
+    scale = json.loads(c.kubectl("get", "--raw",
+                                 f"/apis/grove.io/v1alpha1/namespaces/{WORK_NS}/podcliques/simple1-0-pca/scale").stdout)
+    assert scale["kind"] == "Scale" and scale["spec"]["replicas"] == 3
+
+    c.kubectl("scale", "pcsg", "simple1-0-sga", "--replicas=2", "-n", WORK_NS)
+    wait_until("PCSG scale-out to 6 PCLQs, 13 pods and the scaled PodGang simple1-0-sga-0",
+               lambda: counts()[:4] == (6, 1, 2, 13) and "simple1-0-sga-0" in _names(c, "podgangs.scheduler.grove.io"),
+               timeout=90)
+    c.kubectl("scale", "pcs", "simple1", "--replicas=2", "-n", WORK_NS)
+    wait_until("PCS scale-out to a second replica (PodGang simple1-1)",
+               lambda: "simple1-1" in _names(c, "podgangs.scheduler.grove.io")
+               and "simple1-1-pca" in _names(c, "podcliques.grove.io"), timeout=90)
+
+    m = operator.metrics()
+    assert 'controller_runtime_reconcile_total{controller="podcliqueset-controller",result="success"}' in m or \
+        "controller_runtime_reconcile_total{" in m
+    assert "workqueue_depth{" in m and "controller_runtime_reconcile_time_seconds_bucket{" in m
+    assert 'controller_runtime_webhook_requests_total{webhook="/webhooks/validate-podcliqueset",allowed="true"}' in m
+
+    c.kubectl("delete", "pcs", "simple1", "-n", WORK_NS, "--wait=false")
+    # The real garbage collector discovers new CRD types every 30 s, so allow for one discovery round.
+    wait_until("cascade delete to leave nothing behind",
+               lambda: counts() == (0, 0, 0, 0, 0, 0), timeout=120)
+
+
+def test_pods_run_once_the_gang_scheduler_binds_them(operator: Operator, e2e_cluster: E2ECluster) -> None:
+    c = e2e_cluster
+    operator.start_scheduler()
+    assert operator.sched is not None
+    doc = _sample()
+    doc["metadata"]["name"] = "simple1r"
+    c.apply(doc)
+
+    def running() -> int:
+        pods = c.kubectl_json("get", "pods", "-n", WORK_NS, "-l", "app.kubernetes.io/part-of=simple1r")["items"]
+        return sum(1 for p in pods if p.get("status", {}).get("phase") == "Running")
+
+    wait_until(f"all 9 simple1r pods Running; scheduler log:\n{operator.sched.tail(20)}",
+               lambda: running() == 9, timeout=120)
+    c.kubectl("delete", "pcs", "simple1r", "-n", WORK_NS, "--wait=false")
+
+
+def test_sigterm_exits_zero_and_releases_the_lease(operator: Operator, e2e_cluster: E2ECluster) -> None:
+    assert operator.proc is not None
+    code = operator.proc.stop()
+    assert code == 0, operator.proc.tail()
+    lease = e2e_cluster.kubectl_json("get", "lease", "grove-operator-leader-election", "-n", NS)
+    assert not lease["spec"].get("holderIdentity"), lease["spec"]
