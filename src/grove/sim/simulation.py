@@ -23,6 +23,7 @@ from grove.api.models.config import OperatorConfiguration, embedded_cluster_conf
 from grove.cluster import EmbeddedCluster
 from grove.cluster.kubelet import FakeKubelet
 from grove.controllers.setup import setup_controllers
+from grove.initc.embedded import initc_program
 from grove.kube.clock import VirtualClock
 from grove.kube.errors import AlreadyExists
 from grove.kube.objects import deep_copy
@@ -76,6 +77,9 @@ class Simulation:
         self.admission.install()
         setup_controllers(self.manager, config=self.config, initc_image=self.options.initc_image)
         setup_scheduler(self.manager, config=self.config)
+        # Startup ordering (spec §6): the fake kubelet runs every `grove-initc` init container as the real
+        # waiter (grove.initc.waiter.wait_for_parents) in process, on this cluster's client and clock.
+        self.kubelet.register_program(c.INITC_CONTAINER_NAME, initc_program(self.clock))
         self.kubelet.start()
         await self.manager.start()
         self._started = True
