@@ -198,6 +198,9 @@ class HttpKubeClient:
         resource_version: str | None = None, label_selector: str | None = None,
         field_selector: str | None = None, allow_bookmarks: bool = True, timeout_seconds: float | None = None,
     ) -> AsyncIterator[WatchEvent]:
+        """Stream events (see :meth:`KubeClient.watch`). The request goes out on the first iteration, so
+        "now" for a watch without ``resource_version`` is that moment; ``timeout_seconds`` is rounded up
+        to whole seconds, which is what the server accepts."""
         path = await self._path(api_version, kind, namespace)
         if not resource_version:
             resource_version = await self._current_resource_version(path)
