@@ -165,13 +165,20 @@ async def remove_finalizer(client: KubeClient, obj: Obj, finalizer: str) -> bool
     return True
 
 
-async def write_status(client: KubeClient, obj: Obj, status: Mapping[str, Any]) -> bool:
-    """Patch ``status`` (the controller owns it whole) only if it changed. Returns whether it wrote."""
-    patch = merge_diff(obj.get("status") or {}, status, prune=True)
+async def write_status(client: KubeClient, obj: Obj, status: Mapping[str, Any], *, guarded: bool = False) -> bool:
+    """Patch ``status`` (the controller owns it whole) only if it changed. Returns whether it wrote.
+
+    ``guarded`` adds the resourceVersion ``obj`` was read at, so a condition another controller wrote in
+    the meantime (e.g. GangTerminationInProgress on a PCSG) is never overwritten: the patch fails with
+    Conflict and the reconcile retries on fresh data."""
+    patch: dict[str, Any] = merge_diff(obj.get("status") or {}, status, prune=True)
     if not patch:
         return False
     meta = obj["metadata"]
-    await client.patch(obj["apiVersion"], obj["kind"], meta["name"], {"status": patch},
+    body: dict[str, Any] = {"status": patch}
+    if guarded and meta.get("resourceVersion"):
+        body["metadata"] = {"resourceVersion": meta["resourceVersion"]}
+    await client.patch(obj["apiVersion"], obj["kind"], meta["name"], body,
                        namespace=meta.get("namespace"), subresource="status")
     return True
 

@@ -3,8 +3,10 @@
 Keeps the member PodCliques of replicas ``[0, spec.replicas)``: scale-in first deletes whole replicas
 (highest index first) by label collection, then missing members are created. Existing members keep their
 live ``spec.replicas``; with the OnDelete strategy their templates are patched in place, with
-RollingRecreate only missing members are created (replacement is the update flow's job). Status comes
-from ``compute_pcsg_status`` and is written once, only when it changed.
+RollingRecreate only missing members are created (replacement is the update flow's job). Outside a PCSG
+update, replicas whose breach outlived ``terminationDelay`` are gang-terminated (``plan_pcsg_termination``)
+and the reconcile requeues at the next expiry. Status comes from ``compute_pcsg_status`` and is written
+once, only when it changed, guarded by resourceVersion so the PCS's GangTerminationInProgress survives.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ from grove.controllers.podcliquescalinggroup.plan_members import (
     plan_member_podcliques,
     replicas_to_remove,
 )
+from grove.controllers.podcliquescalinggroup.plan_termination import plan_pcsg_termination
 from grove.controllers.podcliquescalinggroup.status import compute_pcsg_status
+from grove.controllers.podcliqueset.plan_termination import termination_delay_seconds
+from grove.kube.errors import ApiError
 from grove.runtime.controller import Controller, Result
 from grove.runtime.events import EventRecorder
 from grove.runtime.handlers import Request
@@ -47,6 +52,11 @@ class PcsgChanged(Predicate):
     def update(self, old: Obj, new: Obj) -> bool:
         a, b = _meta(old), _meta(new)
         return a.get("generation") != b.get("generation") or a.get("deletionTimestamp") != b.get("deletionTimestamp")
+
+
+def _update_in_progress(pcsg: PodCliqueScalingGroup) -> bool:
+    progress = pcsg.status.update_progress if pcsg.status else None
+    return progress is not None and progress.update_ended_at is None
 
 
 def _pcs_status_changed(old: Obj, new: Obj) -> bool:
@@ -92,8 +102,33 @@ class PodCliqueScalingGroupReconciler:
         members = self.pclqs.by_controller_uid(str(_meta(obj)["uid"]))
         await self._scale_in(req, pcs_name or "", pcsg, members)
         await self._sync_members(pcs, pcsg, members)
+        requeue_after = None
+        if not _update_in_progress(pcsg):
+            requeue_after = await self._gang_terminate(req, obj, pcs, pcsg, members)
         await self._write_status(obj, pcs, pcs_obj, pcsg)
-        return None
+        return Result(requeue_after=requeue_after) if requeue_after is not None else None
+
+    async def _gang_terminate(self, req: Request, obj: Obj, pcs: PodCliqueSet, pcsg: PodCliqueScalingGroup,
+                              members: list[Obj]) -> float | None:
+        """PCSG-replica gang termination (spec §7.4); returns the delay to the next breach expiry."""
+        floor = pcsg.spec.min_available if pcsg.spec.min_available is not None else 1
+        plan = plan_pcsg_termination(members, pcsg.spec.replicas, floor, termination_delay_seconds(pcs),
+                                     self.clock.utcnow())
+        pcs_name = (_meta(obj).get("labels") or {}).get(c.LABEL_PART_OF) or ""
+        for j in plan.terminate:
+            labels = {**default_labels(pcs_name), c.LABEL_COMPONENT: c.COMPONENT_PCSG_PODCLIQUE,
+                      c.LABEL_PCSG: pcsg.metadata.name or "", c.LABEL_PCSG_REPLICA_INDEX: str(j)}
+            try:
+                await self.client.delete_collection(c.API_VERSION, c.KIND_PCLQ, req.namespace,
+                                                    label_selector=selector_string(labels))
+            except ApiError as exc:
+                await self.recorder.warning(obj, "PodCliqueScalingGroupReplicaDeleteFailed",
+                                            f"deleting the PodCliques of replica {j}: {exc}")
+                raise
+            await self.recorder.normal(obj, "PodCliqueScalingGroupReplicaDeleteSuccessful",
+                                       f"gang-terminated replica {j}: MinAvailable breached longer than "
+                                       "terminationDelay")
+        return plan.requeue_after
 
     async def _scale_in(self, req: Request, pcs_name: str, pcsg: PodCliqueScalingGroup, members: list[Obj]) -> None:
         for j in replicas_to_remove(member_replica_indices(members), pcsg.spec.replicas):
@@ -123,4 +158,4 @@ class PodCliqueScalingGroupReconciler:
                                      pcs_generation_hash=(pcs_obj.get("status") or {}).get("currentGenerationHash"),
                                      expected_hashes=hashes)
         status["observedGeneration"] = _meta(live).get("generation")
-        await write_status(self.client, live, status)
+        await write_status(self.client, live, status, guarded=True)

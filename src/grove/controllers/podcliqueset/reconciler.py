@@ -29,6 +29,7 @@ from grove.controllers.podcliqueset.components.access import TokenPendingError, 
 from grove.controllers.podcliqueset.components.children import sync_scaling_groups, sync_standalone_podcliques
 from grove.controllers.podcliqueset.components.context import MANAGED_KINDS, Caches, PcsContext
 from grove.controllers.podcliqueset.components.podgangs import binding_for, sync_podgangs
+from grove.controllers.podcliqueset.components.replica import sync_gang_termination
 from grove.controllers.podcliqueset.plan_children import plan_children
 from grove.controllers.podcliqueset.status import compute_pcs_status
 from grove.kube.objects import deep_copy
@@ -122,6 +123,10 @@ class PodCliqueSetReconciler:
         pcs = PodCliqueSet.model_validate(obj)
         ctx = PcsContext(self.client, self.clock, self.caches, self.settings, self.recorder, obj, pcs)
         requeue = False
+        waits: list[float] = []
+        termination = await sync_gang_termination(ctx)
+        if termination.requeue_after is not None:
+            waits.append(termination.requeue_after)
         plan = plan_children(pcs)
         try:
             await sync_access(ctx, plan)
@@ -133,7 +138,9 @@ class PodCliqueSetReconciler:
             await sync_scaling_groups(ctx)
             requeue = await sync_podgangs(ctx)
         await self._write_status(ctx)
-        return Result(requeue_after=REQUEUE_SECONDS) if requeue else None
+        if requeue:
+            waits.append(REQUEUE_SECONDS)
+        return Result(requeue_after=min(waits)) if waits else None
 
     async def _write_status(self, ctx: PcsContext) -> None:
         live = self.caches.pcs.get(ctx.namespace, ctx.name) or ctx.obj
