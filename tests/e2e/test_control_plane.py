@@ -7,16 +7,16 @@ The session fixture also asserts, at teardown, that no process of the session cl
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from grove.devcluster import DevCluster, DevClusterOptions
 from grove.devcluster.nodes import agent_toleration
-from tests.e2e.harness import KUBECTL, E2ECluster, wait_until
+from tests.e2e.harness import E2ECluster, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -152,24 +152,61 @@ def test_status_reports_every_component_running(e2e_cluster: E2ECluster) -> None
     assert "api:        ready" in proc.stdout
 
 
-def test_cli_up_then_down_leaves_no_process_behind(e2e_cluster: E2ECluster, tmp_path: Path) -> None:
-    """A second, small cluster driven only through the CLI (the session cluster stays up for others)."""
+WIDGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.e2e.grove.io"},
+    "spec": {
+        "group": "e2e.grove.io",
+        "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+        "versions": [{
+            "name": "v1", "served": True, "storage": True,
+            "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+        }],
+    },
+}
+
+
+def test_cli_up_with_crds_then_down_leaves_no_process_behind(e2e_cluster: E2ECluster, tmp_path: Path) -> None:
+    """A second, small cluster driven only through the CLI (the session cluster stays up for others).
+
+    Its CRD is installed before kube-controller-manager starts, so the garbage collector cascades a
+    custom-resource owner at once instead of after its 30 s discovery resync.
+    """
     state = tmp_path / "cli-cluster"
-    up = e2e_cluster.grove_at(state, "dev-cluster", "up", "--name", "cli", "--nodes", "2", "--no-scheduler")
+    crd_file = tmp_path / "widgets.yaml"
+    crd_file.write_text(yaml.safe_dump(WIDGET_CRD))
+    up = e2e_cluster.grove_at(state, "dev-cluster", "up", "--name", "cli", "--nodes", "2", "--no-scheduler",
+                              "--crds", str(crd_file))
     assert up.returncode == 0, up.stderr
     kubeconfig = state / "kubeconfig"
     assert up.stdout.splitlines() == [str(kubeconfig), f"export KUBECONFIG={kubeconfig}"]
-    nodes = subprocess.run([KUBECTL, f"--kubeconfig={kubeconfig}", "get", "nodes", "-o", "name"],
-                           capture_output=True, text=True, timeout=30, check=True).stdout.split()
-    assert nodes == ["node/kwok-node-0", "node/kwok-node-1"]
+    cli = E2ECluster(cluster=DevCluster(DevClusterOptions(name="cli", state_dir=state)),
+                     kubeconfig=kubeconfig, nodes=2)
+    assert cli.kubectl("get", "nodes", "-o", "name").stdout.split() == ["node/kwok-node-0", "node/kwok-node-1"]
 
-    cluster = DevCluster(DevClusterOptions(name="cli", state_dir=state))
-    groups = list(cluster.process_groups().values())
-    assert len(groups) == 4 and cluster.survivors(groups), "etcd, apiserver, KCM and kwok should be running"
+    cli.apply({"apiVersion": "e2e.grove.io/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "default"}})
+    owner_uid = cli.kubectl_json("get", "widget", "w", "-n", "default")["metadata"]["uid"]
+    cli.apply({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "w-child", "namespace": "default", "ownerReferences": [
+            {"apiVersion": "e2e.grove.io/v1", "kind": "Widget", "name": "w", "uid": owner_uid}]},
+    })
+    cli.kubectl("delete", "widget", "w", "-n", "default", "--wait=false")
+
+    def child_gone() -> bool:
+        return "NotFound" in cli.kubectl("get", "configmap", "w-child", "-n", "default", check=False).stderr
+
+    took = wait_until("the GC to cascade a Widget owner (CRD installed before KCM)", child_gone, timeout=20)
+    print(f"GC cascade from a custom resource took {took:.1f}s")
+
+    groups = list(cli.cluster.process_groups().values())
+    assert len(groups) == 4 and cli.cluster.survivors(groups), "etcd, apiserver, KCM and kwok should be running"
     down = e2e_cluster.grove_at(state, "dev-cluster", "down", "--name", "cli")
     assert down.returncode == 0, down.stderr
     assert "stopped:" in down.stderr
-    assert cluster.survivors(groups) == []
+    assert cli.cluster.survivors(groups) == []
     after = e2e_cluster.grove_at(state, "dev-cluster", "status", "--name", "cli")
     assert after.returncode == 1
     assert "not ready" in after.stdout

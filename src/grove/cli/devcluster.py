@@ -43,13 +43,18 @@ def up(
     node_gpus: int = typer.Option(0, "--node-gpus", min=0, help="nvidia.com/gpu capacity per node."),
     scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler", help="Also run kube-scheduler."),
     build: bool = typer.Option(True, "--build/--no-build", help="Build missing binaries first."),
+    crds: list[Path] = typer.Option(
+        [], "--crds", exists=True, help="CRD file or directory to install before the GC starts (repeatable)."
+    ),
     state_dir: Path | None = _STATE,
 ) -> None:
     """Start the dev cluster and print its kubeconfig."""
     extra = {"nvidia.com/gpu": str(node_gpus)} if node_gpus else {}
     shape = NodeShape(cpu=node_cpu, memory=node_memory, pods=node_pods, extra=extra)
     cluster = _cluster(
-        DevClusterOptions(name=name, state_dir=state_dir, nodes=nodes, shape=shape, scheduler=scheduler)
+        DevClusterOptions(
+            name=name, state_dir=state_dir, nodes=nodes, shape=shape, scheduler=scheduler, crd_paths=tuple(crds)
+        )
     )
     missing = cluster.bins.missing()
     if missing:
@@ -64,7 +69,7 @@ def up(
             raise typer.Exit(2) from None
     try:
         cluster.up(progress=_err)
-    except (BinariesMissing, DevClusterError) as err:
+    except (BinariesMissing, DevClusterError, ValueError, TimeoutError) as err:
         _err(f"dev-cluster up failed: {err}")
         raise typer.Exit(1) from None
     typer.echo(str(cluster.kubeconfig))

@@ -25,6 +25,7 @@ from typing import Any
 
 from grove.devcluster import components as comp
 from grove.devcluster.binaries import ControlPlaneBinaries, cache_root
+from grove.devcluster.crds import install_crds, load_crds
 from grove.devcluster.nodes import E2E_SHAPE, NodeShape, kwok_nodes
 from grove.devcluster.pki import generate_pki
 from grove.devcluster.processes import ManagedProcess, ProcessTable, survivors_of
@@ -50,6 +51,8 @@ class DevClusterOptions:
     scheduler: bool = True
     state_dir: Path | None = None
     startup_timeout: float = 120.0
+    crd_paths: tuple[Path, ...] = ()
+    """CRD files/directories installed before kube-controller-manager starts (see ``crds.py``)."""
     binaries: ControlPlaneBinaries = field(default_factory=ControlPlaneBinaries.default)
 
     def resolved_state_dir(self) -> Path:
@@ -139,19 +142,20 @@ class DevCluster:
     def up(self, progress: Callable[[str], None] = lambda _msg: None) -> ClusterStatus:
         """Start everything and create the nodes; returns once the nodes are Ready."""
         self.bins.require(("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"))
+        crds = load_crds(self.options.crd_paths)  # a bad file fails before anything starts
         current = self.status()
         if current.running:
             progress(f"dev cluster {self.options.name!r} is already running")
             return current
         self.down()  # a half-dead previous cluster: clear it first
         try:
-            self._start(progress)
+            self._start(progress, crds)
         except BaseException:
             self.down()
             raise
         return self.status()
 
-    def _start(self, progress: Callable[[str], None]) -> None:
+    def _start(self, progress: Callable[[str], None], crds: list[dict[str, Any]]) -> None:
         t0 = time.monotonic()
         timeout = self.options.startup_timeout
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -177,6 +181,10 @@ class DevCluster:
             rest.wait_ready(timeout, alive=api.alive)
         except (RuntimeError, TimeoutError) as err:
             raise DevClusterError(f"{err}; log {api.log}:\n{_log_tail(api)}") from None
+
+        if crds:
+            progress(f"installing {len(crds)} CRDs")
+            install_crds(rest, crds, timeout)
 
         progress("starting kube-controller-manager")
         kcm = self.table.start(
