@@ -15,6 +15,7 @@ import base64
 import copy
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -97,7 +98,8 @@ class Operator:
             "controllers": {"podCliqueSet": {"concurrentSyncs": 3}, "podClique": {"concurrentSyncs": 3},
                             "podCliqueScalingGroup": {"concurrentSyncs": 3}},
             "logLevel": "info", "logFormat": "text",
-            "scheduler": {"profiles": [{"name": "default-scheduler"}, {"name": "kai-scheduler"}]},
+            "scheduler": {"profiles": [{"name": "default-scheduler"}, {"name": "kai-scheduler"},
+                                       {"name": "grove-scheduler"}]},
         }))
         self.tmp = tmp
         self.proc: Proc | None = None
@@ -117,7 +119,7 @@ class Operator:
 
     def start_scheduler(self) -> None:
         self.sched = Proc(["scheduler", "--config", str(self.config), "--kubeconfig", str(self.c.kubeconfig),
-                           "--namespace", NS, "--scheduler-name", "default-scheduler",
+                           "--namespace", NS,
                            "--health-port", str(self.sched_health), "--metrics-port", str(self.sched_metrics)],
                           self.tmp / "scheduler.log")
 
@@ -244,8 +246,9 @@ def test_simple1_children_scale_and_cascade(operator: Operator, e2e_cluster: E2E
                and "simple1-1-pca" in _names(c, "podcliques.grove.io"), timeout=90)
 
     m = operator.metrics()
-    assert 'controller_runtime_reconcile_total{controller="podcliqueset-controller",result="success"}' in m or \
-        "controller_runtime_reconcile_total{" in m
+    for ctrl in ("podcliqueset-controller", "podcliquescalinggroup-controller", "podclique-controller"):
+        found = re.search(rf'controller_runtime_reconcile_total{{controller="{ctrl}",result="success"}} (\d+)', m)
+        assert found and int(found.group(1)) > 0, (ctrl, m[:2000])
     assert "workqueue_depth{" in m and "controller_runtime_reconcile_time_seconds_bucket{" in m
     assert 'controller_runtime_webhook_requests_total{webhook="/webhooks/validate-podcliqueset",allowed="true"}' in m
 
@@ -256,11 +259,15 @@ def test_simple1_children_scale_and_cascade(operator: Operator, e2e_cluster: E2E
 
 
 def test_pods_run_once_the_gang_scheduler_binds_them(operator: Operator, e2e_cluster: E2ECluster) -> None:
+    """Pods ask for ``grove-scheduler`` (an enabled profile), which kube-scheduler ignores: Running pods
+    prove ``grove scheduler`` bound them."""
     c = e2e_cluster
     operator.start_scheduler()
     assert operator.sched is not None
     doc = _sample()
     doc["metadata"]["name"] = "simple1r"
+    for clique in doc["spec"]["template"]["cliques"]:
+        clique["spec"]["podSpec"]["schedulerName"] = "grove-scheduler"
     c.apply(doc)
 
     def running() -> int:
@@ -269,6 +276,12 @@ def test_pods_run_once_the_gang_scheduler_binds_them(operator: Operator, e2e_clu
 
     wait_until(f"all 9 simple1r pods Running; scheduler log:\n{operator.sched.tail(20)}",
                lambda: running() == 9, timeout=120)
+    pods = c.kubectl_json("get", "pods", "-n", WORK_NS, "-l", "app.kubernetes.io/part-of=simple1r")["items"]
+    assert {p["spec"]["schedulerName"] for p in pods} == {"grove-scheduler"}
+    assert all(p["spec"].get("nodeName", "").startswith("kwok-node-") for p in pods)
+    sched_metrics = _get(f"http://127.0.0.1:{operator.sched_metrics}/metrics")[1]
+    assert 'leader_election_master_status{name="grove-scheduler-leader-election"} 1' in sched_metrics
+    assert 'controller_runtime_reconcile_total{controller="grove-scheduler",result="success"}' in sched_metrics
     c.kubectl("delete", "pcs", "simple1r", "-n", WORK_NS, "--wait=false")
 
 
