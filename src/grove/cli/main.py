@@ -22,7 +22,8 @@ app = typer.Typer(
 
 # Modules that define sub-commands on `app`. Add yours here.
 COMMAND_MODULES: list[str] = ["grove.cli.devcluster", "grove.cli.validate", "grove.cli.demo", "grove.cli.crds",
-                              "grove.cli.operator", "grove.cli.scheduler", "grove.cli.sim"]
+                              "grove.cli.operator", "grove.cli.scheduler", "grove.cli.sim",
+                              "grove.cli.initc"]  # grove.cli.initc: the startup waiter (spec §6)
 
 
 @app.callback()
