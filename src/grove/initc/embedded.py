@@ -29,7 +29,7 @@ logger = logging.getLogger("grove.initc")
 def container_args(pod: Obj, container: str = INITC_CONTAINER_NAME) -> list[str]:
     for c in (pod.get("spec") or {}).get("initContainers") or []:
         if c.get("name") == container:
-            return [str(a) for a in (c.get("command") or [])[1:]] + [str(a) for a in c.get("args") or []]
+            return [str(a) for a in c.get("args") or []]
     return []
 
 

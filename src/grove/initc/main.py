@@ -93,10 +93,17 @@ async def _run(opts: Options, namespace: str, podgang: str) -> int:
     return 0
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    log(f"received {signal.Signals(signum).name} before the parents were ready; exiting 1")
+    raise SystemExit(1)
+
+
 def main(argv: Sequence[str] | None = None, *, prog: str = "grove-initc") -> int:
     """Run the waiter; returns the process exit code (usage errors raise SystemExit(1))."""
-    opts = parse_args(argv, prog=prog)
+    previous = {sig: signal.signal(sig, _exit_on_signal)  # until the event loop takes over (see _run)
+                for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        opts = parse_args(argv, prog=prog)
         namespace, podgang = resolve_target(opts)
         return asyncio.run(_run(opts, namespace, podgang))
     except PodInfoError as err:
@@ -106,4 +113,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "grove-initc") -> int
         log(f"error: API {err.reason} ({err.code}): {err.message}")
     except Exception as err:  # any failure of the waiter is exit 1 with a message
         log(f"error: {type(err).__name__}: {err}")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 1

@@ -32,3 +32,13 @@ def test_arguments_pass_through_and_errors_exit_1(tmp_path: Path) -> None:
     usage = CliRunner().invoke(app, ["initc", "-p", "x-0-a:zero"])
     assert usage.exit_code == 1
     assert "is not an integer" in usage.output
+
+
+def test_in_process_main_restores_the_callers_signal_handlers(tmp_path: Path) -> None:
+    import signal
+
+    from grove.initc.main import main
+
+    before = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT))
+    assert main(["-p", "x-0-a:1", "--pod-info-dir", str(tmp_path)]) == 1
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before

@@ -30,8 +30,9 @@ def _pod(name: str, ready: bool, rv: str) -> dict[str, Any]:
 class StubApi:
     """Pods of one namespace: the list shows x-0-a-1 not Ready; the watch sends ``events`` then holds."""
 
-    def __init__(self, events: list[dict[str, Any]]) -> None:
+    def __init__(self, events: list[dict[str, Any]], forbid: bool = False) -> None:
         self.events = events
+        self.forbid = forbid
         self.requests: list[tuple[str, str, dict[str, list[str]], str]] = []
         self.release = threading.Event()
         stub = self
@@ -44,6 +45,15 @@ class StubApi:
                 url = urlsplit(self.path)
                 query = parse_qs(url.query)
                 stub.requests.append(("GET", url.path, query, self.headers.get("Authorization", "")))
+                if stub.forbid:
+                    body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 403,
+                                       "reason": "Forbidden", "message": "pods is forbidden"}).encode()
+                    self.send_response(403)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 if query.get("watch") == ["true"]:
@@ -153,6 +163,14 @@ def test_exits_0_once_the_watch_shows_the_parent_ready(tmp_path: Path) -> None:
     assert {auth for *_, auth in stub.requests} == {f"Bearer {TOKEN}"}
     watch = next(q for _, _, q, _ in stub.requests if q.get("watch") == ["true"])
     assert watch["resourceVersion"] == ["10"]
+
+
+def test_an_api_error_exits_1_with_the_reason(tmp_path: Path) -> None:
+    with StubApi(events=[], forbid=True) as stub:
+        proc = _start(_env(tmp_path, stub.url), "-p", "x-0-a:1")
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert "error: API Forbidden (403): pods is forbidden" in err
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
