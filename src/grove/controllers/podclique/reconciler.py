@@ -36,6 +36,8 @@ from grove.controllers.podclique.gates import (
 from grove.controllers.podclique.plan_deletions import expected_pod_template_hash
 from grove.controllers.podclique.reconciler_pods import PodSync
 from grove.controllers.podclique.status import compute_podclique_status
+from grove.controllers.podclique.update import PclqUpdate, plan_update
+from grove.controllers.podcliqueset.plan_update import currently_updating
 from grove.kube.errors import Invalid, NotFound
 from grove.runtime.controller import Controller, Result
 from grove.runtime.events import EventRecorder
@@ -62,9 +64,14 @@ class PclqChanged(Predicate):
                 or a.get("deletionTimestamp") != b.get("deletionTimestamp"))
 
 
+def _pcs_update_view(pcs: Obj) -> tuple[object, object]:
+    status = pcs.get("status") or {}
+    return status.get("currentGenerationHash"), currently_updating(status)
+
+
 def _pcs_hash_changed(old: Obj, new: Obj) -> bool:
-    return (old.get("status") or {}).get("currentGenerationHash") != (new.get("status") or {}).get(
-        "currentGenerationHash")
+    """The PCS generation hash or the replica being rolled changed (spec §5.3 triggers)."""
+    return _pcs_update_view(old) != _pcs_update_view(new)
 
 
 def _scheduled_changed(old: Obj, new: Obj) -> bool:
@@ -139,9 +146,13 @@ class PodCliqueReconciler:
         pcs_hash = (pcs_obj.get("status") or {}).get("currentGenerationHash")
         pods = self.pods.by_controller_uid(_meta(obj)["uid"])
         await self.pod_sync.sync(key, pcs, pclq, obj, pods, expected_pod_template_hash(pclq, pcs_hash))
-        gated_left = await self._release_gates(req, pclq, self.pods.by_controller_uid(_meta(obj)["uid"]))
-        await self._write_status(obj, pclq, pcs, pcs_hash)
-        return Result(requeue_after=REQUEUE_SECONDS) if gated_left else None
+        pods = self.pods.by_controller_uid(_meta(obj)["uid"])
+        update = plan_update(pcs, pcs_obj, pclq, obj, pods, now_string(self.clock))
+        gated_left = await self._release_gates(req, pclq, pods)
+        await self._write_status(obj, pclq, pcs, pcs_hash, update)
+        if update.delete:
+            await self.pod_sync.delete_pods(key, obj, update.delete)
+        return Result(requeue_after=REQUEUE_SECONDS) if gated_left or update.requeue else None
 
     async def _release_gates(self, req: Request, pclq: PodClique, pods: list[Obj]) -> bool:
         """Remove Grove's gate from every releasable pod; True if gated pods remain."""
@@ -176,8 +187,14 @@ class PodCliqueReconciler:
                 log.debug("%s: gate removal on %s skipped: %s", req, pu.name_of(pod), exc)
         return remaining
 
-    async def _write_status(self, obj: Obj, pclq: PodClique, pcs: PodCliqueSet, pcs_hash: str | None) -> None:
+    async def _write_status(self, obj: Obj, pclq: PodClique, pcs: PodCliqueSet, pcs_hash: str | None,
+                            update: PclqUpdate) -> None:
+        """One status write. When the update bookkeeping moved it is guarded by resourceVersion, so a
+        stale read can neither reset the progress nor pick a second pod; pods are deleted only after."""
         live = self.pclqs.get(pclq.metadata.namespace, pclq.metadata.name or "") or obj
+        if update.changed:
+            obj = {**obj, "status": {**(obj.get("status") or {}), "updateProgress": update.progress}}
+            pclq = PodClique.model_validate(obj)
         tmpl = template_for_pclq(pcs, pclq.metadata.name or "")
         expected = pod_template_hash(tmpl, pcs.spec.template.priority_class_name) if tmpl is not None else None
         strategy = (pcs.spec.update_strategy.type if pcs.spec.update_strategy else None) or "RollingRecreate"
@@ -190,4 +207,4 @@ class PodCliqueReconciler:
                                           now=now_string(self.clock), pcs_generation_hash=pcs_hash,
                                           expected_template_hash=expected, update_strategy=str(strategy))
         status["observedGeneration"] = generation
-        await write_status(self.client, live, status)
+        await write_status(self.client, live, status, guarded=update.changed)

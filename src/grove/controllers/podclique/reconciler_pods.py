@@ -80,6 +80,10 @@ class PodSync:
             await self.recorder.normal(pclq_obj, "PodCreateSuccessful",
                                        f"created pod {created['metadata']['name']}")
 
+    async def delete_pods(self, key: str, pclq_obj: Obj, victims: Sequence[Any]) -> None:
+        """Delete ``victims`` (e.g. rolling-update picks) with delete expectations and events."""
+        await self._delete(key, pclq_obj, victims)
+
     async def _delete(self, key: str, pclq_obj: Obj, victims: Sequence[Any]) -> None:
         for batch in slow_start_batches(victims):
             failed = False

@@ -11,6 +11,7 @@ once, only when it changed, guarded by resourceVersion so the PCS's GangTerminat
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from grove.api import constants as c
@@ -18,6 +19,7 @@ from grove.api.models.core import PodClique, PodCliqueScalingGroup, PodCliqueSet
 from grove.controllers.common.hashing import pod_template_hash
 from grove.controllers.common.ownership import default_labels, selector_string
 from grove.controllers.common.reconciler_support import (
+    REQUEUE_SECONDS,
     ControllerSettings,
     add_finalizer,
     ensure_object,
@@ -31,9 +33,15 @@ from grove.controllers.podcliquescalinggroup.plan_members import (
     replicas_to_remove,
 )
 from grove.controllers.podcliquescalinggroup.plan_termination import plan_pcsg_termination
+from grove.controllers.podcliquescalinggroup.plan_update import (
+    needs_bookkeeping,
+    plan_pcsg_update_step,
+    start_progress,
+)
 from grove.controllers.podcliquescalinggroup.status import compute_pcsg_status
 from grove.controllers.podcliqueset.plan_termination import termination_delay_seconds
-from grove.kube.errors import ApiError
+from grove.controllers.podcliqueset.plan_update import currently_updating
+from grove.kube.errors import ApiError, NotFound
 from grove.runtime.controller import Controller, Result
 from grove.runtime.events import EventRecorder
 from grove.runtime.handlers import Request
@@ -52,6 +60,28 @@ class PcsgChanged(Predicate):
     def update(self, old: Obj, new: Obj) -> bool:
         a, b = _meta(old), _meta(new)
         return a.get("generation") != b.get("generation") or a.get("deletionTimestamp") != b.get("deletionTimestamp")
+
+
+@dataclass(frozen=True)
+class _PcsgUpdate:
+    progress: Obj | None = None
+    changed: bool = False
+    delete: list[int] = field(default_factory=list)
+    requeue: bool = False
+
+
+def members_by_replica_wire(pcsg_fqn: str, members: list[Obj]) -> dict[int, dict[str, Obj]]:
+    """Non-terminating member PodCliques by PCSG replica index, then clique name."""
+    out: dict[int, dict[str, Obj]] = {}
+    for m in members:
+        raw = (_meta(m).get("labels") or {}).get(c.LABEL_PCSG_REPLICA_INDEX)
+        if _meta(m).get("deletionTimestamp") or raw is None or not str(raw).isdigit():
+            continue
+        prefix = f"{pcsg_fqn}-{raw}-"
+        name = _meta(m).get("name") or ""
+        if name.startswith(prefix):
+            out.setdefault(int(raw), {})[name[len(prefix):]] = m
+    return out
 
 
 def _update_in_progress(pcsg: PodCliqueScalingGroup) -> bool:
@@ -102,11 +132,65 @@ class PodCliqueScalingGroupReconciler:
         members = self.pclqs.by_controller_uid(str(_meta(obj)["uid"]))
         await self._scale_in(req, pcs_name or "", pcsg, members)
         await self._sync_members(pcs, pcsg, members)
-        requeue_after = None
+        members = self.pclqs.by_controller_uid(str(_meta(obj)["uid"]))
+        update = self._plan_update(pcs, pcs_obj, obj, pcsg, members)
+        if update.changed:
+            obj = {**obj, "status": {**(obj.get("status") or {}), "updateProgress": update.progress}}
+            pcsg = PodCliqueScalingGroup.model_validate(obj)
+        requeue_after = REQUEUE_SECONDS if update.requeue else None
         if not _update_in_progress(pcsg):
-            requeue_after = await self._gang_terminate(req, obj, pcs, pcsg, members)
+            wait = await self._gang_terminate(req, obj, pcs, pcsg, members)
+            if wait is not None:
+                requeue_after = min(wait, requeue_after or wait)
         await self._write_status(obj, pcs, pcs_obj, pcsg)
+        for j in update.delete:  # only once the selection is recorded (guarded status write above)
+            await self._delete_replica(req, obj, pcs_name or "", pcsg, j, "RollingRecreate update")
         return Result(requeue_after=requeue_after) if requeue_after is not None else None
+
+    def _plan_update(self, pcs: PodCliqueSet, pcs_obj: Obj, obj: Obj, pcsg: PodCliqueScalingGroup,
+                     members: list[Obj]) -> _PcsgUpdate:
+        """Bookkeeping and the RollingRecreate step of spec §8.4 (OnDelete: bookkeeping only)."""
+        status = obj.get("status") or {}
+        old = status.get("updateProgress")
+        pcs_status = pcs_obj.get("status") or {}
+        pcs_hash = pcs_status.get("currentGenerationHash")
+        on_delete = (pcs.spec.update_strategy.type if pcs.spec.update_strategy else None) == "OnDelete"
+        if not on_delete:
+            replica = (_meta(obj).get("labels") or {}).get(c.LABEL_PCS_REPLICA_INDEX)
+            if replica is None or currently_updating(pcs_status) != int(replica):
+                return _PcsgUpdate(old)
+        by_j = members_by_replica_wire(pcsg.metadata.name or "", members)
+        expected = self._expected_hashes(pcs, pcsg)
+        progress = old
+        if needs_bookkeeping(old, status.get("currentPodCliqueSetGenerationHash"), pcs_hash, by_j, expected):
+            assert pcs_hash is not None
+            progress = start_progress(pcs_hash, now_string(self.clock), on_delete=on_delete)
+        if on_delete or progress is None or progress.get("updateEndedAt"):
+            return _PcsgUpdate(progress, progress != old)
+        floor = pcsg.spec.min_available if pcsg.spec.min_available is not None else 1
+        step = plan_pcsg_update_step(progress, pcsg.spec.replicas, by_j, pcsg.spec.clique_names, expected, pcs_hash,
+                                     floor, now_string(self.clock))
+        return _PcsgUpdate(step.progress, step.progress != old, step.delete, step.requeue)
+
+    @staticmethod
+    def _expected_hashes(pcs: PodCliqueSet, pcsg: PodCliqueScalingGroup) -> dict[str, str]:
+        prio = pcs.spec.template.priority_class_name
+        return {cl.name: pod_template_hash(cl, prio) for cl in pcs.spec.template.cliques
+                if cl.name in pcsg.spec.clique_names}
+
+    async def _delete_replica(self, req: Request, obj: Obj, pcs_name: str, pcsg: PodCliqueScalingGroup, j: int,
+                              why: str) -> None:
+        labels = {**default_labels(pcs_name), c.LABEL_COMPONENT: c.COMPONENT_PCSG_PODCLIQUE,
+                  c.LABEL_PCSG: pcsg.metadata.name or "", c.LABEL_PCSG_REPLICA_INDEX: str(j)}
+        try:
+            await self.client.delete_collection(c.API_VERSION, c.KIND_PCLQ, req.namespace,
+                                                label_selector=selector_string(labels))
+        except ApiError as exc:
+            await self.recorder.warning(obj, "PodCliqueScalingGroupReplicaDeleteFailed",
+                                        f"deleting the PodCliques of replica {j} ({why}): {exc}")
+            raise
+        await self.recorder.normal(obj, "PodCliqueScalingGroupReplicaDeleteSuccessful",
+                                   f"deleted the PodCliques of replica {j} ({why})")
 
     async def _gang_terminate(self, req: Request, obj: Obj, pcs: PodCliqueSet, pcsg: PodCliqueScalingGroup,
                               members: list[Obj]) -> float | None:
@@ -116,18 +200,8 @@ class PodCliqueScalingGroupReconciler:
                                      self.clock.utcnow())
         pcs_name = (_meta(obj).get("labels") or {}).get(c.LABEL_PART_OF) or ""
         for j in plan.terminate:
-            labels = {**default_labels(pcs_name), c.LABEL_COMPONENT: c.COMPONENT_PCSG_PODCLIQUE,
-                      c.LABEL_PCSG: pcsg.metadata.name or "", c.LABEL_PCSG_REPLICA_INDEX: str(j)}
-            try:
-                await self.client.delete_collection(c.API_VERSION, c.KIND_PCLQ, req.namespace,
-                                                    label_selector=selector_string(labels))
-            except ApiError as exc:
-                await self.recorder.warning(obj, "PodCliqueScalingGroupReplicaDeleteFailed",
-                                            f"deleting the PodCliques of replica {j}: {exc}")
-                raise
-            await self.recorder.normal(obj, "PodCliqueScalingGroupReplicaDeleteSuccessful",
-                                       f"gang-terminated replica {j}: MinAvailable breached longer than "
-                                       "terminationDelay")
+            await self._delete_replica(req, obj, pcs_name, pcsg, j,
+                                       "gang termination: MinAvailable breached longer than terminationDelay")
         return plan.requeue_after
 
     async def _scale_in(self, req: Request, pcs_name: str, pcsg: PodCliqueScalingGroup, members: list[Obj]) -> None:
@@ -146,7 +220,10 @@ class PodCliqueScalingGroupReconciler:
             if name in live and not in_place:
                 continue
             removals = () if "startsAfter" in desired["spec"] else (("spec", "startsAfter"),)
-            await ensure_object(self.client, live.get(name), desired, removals=removals)
+            try:
+                await ensure_object(self.client, live.get(name), desired, removals=removals)
+            except NotFound:  # a deleted namesake vanished between create and get: its delete event requeues
+                continue
 
     async def _write_status(self, obj: Obj, pcs: PodCliqueSet, pcs_obj: Obj, pcsg: PodCliqueScalingGroup) -> None:
         live = self.pcsgs.get(pcsg.metadata.namespace, pcsg.metadata.name or "") or obj
@@ -158,4 +235,9 @@ class PodCliqueScalingGroupReconciler:
                                      pcs_generation_hash=(pcs_obj.get("status") or {}).get("currentGenerationHash"),
                                      expected_hashes=hashes)
         status["observedGeneration"] = _meta(live).get("generation")
-        await write_status(self.client, live, status, guarded=True)
+        # Guard the writes that could clobber another writer's condition (GangTerminationInProgress) or
+        # record a rolling-update selection; plain counter refreshes go unguarded.
+        old = live.get("status") or {}
+        guarded = (status.get("conditions") != old.get("conditions")
+                   or status.get("updateProgress") != old.get("updateProgress"))
+        await write_status(self.client, live, status, guarded=guarded)

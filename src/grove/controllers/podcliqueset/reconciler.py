@@ -2,9 +2,10 @@
 
 Flow per reconcile: finalizer → components in ordered groups (G1 access/Services/HPAs, G2 standalone
 PodCliques, G3 PCSGs and PodGangs) → one status write (only if the computed status differs). The
-generation hash is kept in ``status.currentGenerationHash``; standalone PodClique templates are patched by
-G2 on every change (rolling updates are not orchestrated here). Deletion only strips the finalizer:
-owner-reference GC cascades to every child.
+generation hash is kept in ``status.currentGenerationHash``; a change starts an update (``plan_update``)
+and standalone PodClique templates are patched by G2 at once. The "PCS replica" component gang-terminates
+replicas whose breach expired and walks a RollingRecreate update one replica at a time. Deletion only
+strips the finalizer: owner-reference GC cascades to every child.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from grove.controllers.podcliqueset.components.access import TokenPendingError, 
 from grove.controllers.podcliqueset.components.children import sync_scaling_groups, sync_standalone_podcliques
 from grove.controllers.podcliqueset.components.context import MANAGED_KINDS, Caches, PcsContext
 from grove.controllers.podcliqueset.components.podgangs import binding_for, sync_podgangs
-from grove.controllers.podcliqueset.components.replica import sync_gang_termination
+from grove.controllers.podcliqueset.components.replica import sync_gang_termination, sync_rolling_update
 from grove.controllers.podcliqueset.plan_children import plan_children
+from grove.controllers.podcliqueset.plan_update import start_update
 from grove.controllers.podcliqueset.status import compute_pcs_status
 from grove.kube.objects import deep_copy
 from grove.runtime.controller import Controller, Result
@@ -46,6 +48,11 @@ NAME = "podcliqueset-controller"
 
 def _meta(obj: Obj) -> dict[str, Any]:
     return obj.get("metadata") or {}
+
+
+def _update_status(obj: Obj) -> tuple[object, object]:
+    status = obj.get("status") or {}
+    return status.get("currentGenerationHash"), status.get("updateProgress")
 
 
 class PcsSpecChanged(Predicate):
@@ -118,8 +125,10 @@ class PodCliqueSetReconciler:
             return None
         await add_finalizer(self.client, obj, c.FINALIZER_PCS)
         obj = deep_copy(obj)
-        status = obj.setdefault("status", {})
-        status["currentGenerationHash"] = pcs_generation_hash(PodCliqueSet.model_validate(obj))
+        old_status = obj.get("status") or {}
+        on_delete = ((obj.get("spec") or {}).get("updateStrategy") or {}).get("type") == "OnDelete"
+        obj["status"] = start_update(old_status, pcs_generation_hash(PodCliqueSet.model_validate(obj)),
+                                     now_string(self.clock), on_delete)
         pcs = PodCliqueSet.model_validate(obj)
         ctx = PcsContext(self.client, self.clock, self.caches, self.settings, self.recorder, obj, pcs)
         requeue = False
@@ -137,17 +146,22 @@ class PodCliqueSetReconciler:
             await sync_standalone_podcliques(ctx)
             await sync_scaling_groups(ctx)
             requeue = await sync_podgangs(ctx)
-        await self._write_status(ctx)
+        if sync_rolling_update(ctx, termination):
+            waits.append(REQUEUE_SECONDS)
+        await self._write_status(ctx, guarded=_update_status(obj) != _update_status(old_status))
         if requeue:
             waits.append(REQUEUE_SECONDS)
         return Result(requeue_after=min(waits)) if waits else None
 
-    async def _write_status(self, ctx: PcsContext) -> None:
+    async def _write_status(self, ctx: PcsContext, *, guarded: bool = False) -> None:
+        """One status write; ``guarded`` (update bookkeeping moved) makes a stale read fail with Conflict
+        instead of resetting or skipping a rolling-update step."""
         live = self.caches.pcs.get(ctx.namespace, ctx.name) or ctx.obj
+        ctx.pcs = PodCliqueSet.model_validate(ctx.obj)
         pclqs = [PodClique.model_validate(o) for o in ctx.owned(self.caches.pclq)
                  if (o["metadata"].get("labels") or {}).get(c.LABEL_COMPONENT) == c.COMPONENT_PCS_PODCLIQUE]
         pcsgs = [PodCliqueScalingGroup.model_validate(o) for o in ctx.owned(self.caches.pcsg)]
         status = compute_pcs_status(ctx.pcs, pclqs, pcsgs, now=now_string(self.clock),
                                     tas_enabled=self.settings.tas_enabled, binding=binding_for(ctx))
         status["observedGeneration"] = ctx.obj["metadata"].get("generation")
-        await write_status(self.client, live, status)
+        await write_status(self.client, live, status, guarded=guarded)
