@@ -10,11 +10,9 @@ after it the scope has been (terminationDelay 10 s, requeue at the exact expiry 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from grove.api import constants as c
@@ -88,14 +86,6 @@ class GT:
         assert not old & self.uids()
         assert survivors <= self.uids()
         assert len(self.live()) == 10
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulation]:
-    s = Simulation()
-    await s.start()
-    yield s
-    await s.stop()
 
 
 async def deploy(sim: Simulation, name: str) -> GT:

@@ -13,11 +13,10 @@ first.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from grove.api import constants as c
@@ -30,14 +29,6 @@ from tests.builders import pcs
 Obj = dict[str, Any]
 NS = "default"
 OLD, NEW = "busybox:1.0", "busybox:2.0"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulation]:
-    s = Simulation()
-    await s.start()
-    yield s
-    await s.stop()
 
 
 def objs(sim: Simulation, kind: str) -> list[Obj]:

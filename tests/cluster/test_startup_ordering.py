@@ -14,11 +14,9 @@ the Ready times of its parents within its own PodGang.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from grove.api import constants as c
@@ -35,14 +33,6 @@ EXAMPLES = Path(examples_init).parent
 
 def _docs(path: Path) -> list[Obj]:
     return [d for d in yaml.safe_load_all(path.read_text()) if d]
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulation]:
-    s = Simulation()
-    await s.start()
-    yield s
-    await s.stop()
 
 
 async def _run(sim: Simulation, manifest: Path, *, kwok: bool) -> list[Obj]:

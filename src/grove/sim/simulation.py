@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +24,12 @@ from grove.cluster import EmbeddedCluster
 from grove.cluster.kubelet import FakeKubelet
 from grove.controllers.setup import setup_controllers
 from grove.initc.embedded import initc_program
+from grove.kube.client import KubeClient
 from grove.kube.clock import VirtualClock
 from grove.kube.errors import AlreadyExists
 from grove.kube.objects import deep_copy
 from grove.runtime.manager import Manager
-from grove.scheduler.binder import setup_scheduler
+from grove.scheduler.binder import GangScheduler, setup_scheduler
 from grove.sim.admission import GroveAdmission
 
 Obj = dict[str, Any]
@@ -39,7 +40,10 @@ QUIET_TURNS = 20
 
 @dataclass(frozen=True)
 class KubeletTimings:
-    """Fake kubelet delays on the virtual clock: binding → Running, Running → Ready."""
+    """Fake kubelet delays on the virtual clock: binding → Running, Running → Ready.
+
+    ``KubeletTimings(0, 0)`` is KWOK's ``stage-fast``: a bound pod is Running and Ready at the instant it
+    is bound (init containers such as the startup waiter still gate it)."""
 
     running_delay: float = 1.0
     ready_delay: float = 1.0
@@ -52,6 +56,15 @@ class SimOptions:
     kubelet: KubeletTimings = field(default_factory=KubeletTimings)
     initc_image: str = "grove-initc"
     start_time: float = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+    objects: tuple[Obj, ...] = ()
+    """Applied after the CRDs and admission are installed and before any controller starts, so the first
+    pass of every controller (and of the scheduler) sees all of them: nodes, or a backlog of work."""
+    wait_for_sa_token: bool = False
+    """Hold PodCliques until the init-container token Secret has a token, as on a real cluster (the
+    embedded cluster has no token controller, so something must fill it in)."""
+    client_wrapper: Callable[[KubeClient], KubeClient] | None = None
+    """Wraps the client the manager (controllers and scheduler) sees, e.g. to inject watch faults in tests;
+    the kubelet, the admission chain and :attr:`Simulation.client` keep the cluster's own client."""
 
 
 class Simulation:
@@ -62,7 +75,9 @@ class Simulation:
         self.cluster = EmbeddedCluster(clock=self.clock, seed=self.options.seed)
         self.client = self.cluster.client
         self.admission = GroveAdmission(self.cluster, self.config)
-        self.manager = Manager(self.client, self.clock)
+        wrap = self.options.client_wrapper
+        self.manager = Manager(self.client if wrap is None else wrap(self.client), self.clock)
+        self.scheduler: GangScheduler | None = None
         self.kubelet = FakeKubelet(self.client, self.clock, start_delay=self.options.kubelet.running_delay,
                                    ready_delay=self.options.kubelet.ready_delay)
         self._started = False
@@ -75,8 +90,10 @@ class Simulation:
         for crd in generate_crds():
             await self.client.create(crd)
         self.admission.install()
-        setup_controllers(self.manager, config=self.config, initc_image=self.options.initc_image)
-        setup_scheduler(self.manager, config=self.config)
+        await self.apply(self.options.objects)
+        setup_controllers(self.manager, config=self.config, initc_image=self.options.initc_image,
+                          wait_for_sa_token=self.options.wait_for_sa_token)
+        self.scheduler = setup_scheduler(self.manager, config=self.config)
         # Startup ordering (spec §6): the fake kubelet runs every `grove-initc` init container as the real
         # waiter (grove.initc.waiter.wait_for_parents) in process, on this cluster's client and clock.
         self.kubelet.register_program(c.INITC_CONTAINER_NAME, initc_program(self.clock))

@@ -1,15 +1,13 @@
-from __future__ import annotations
+"""Controller scenarios run on a stage-fast Simulation with room for every upstream sample (``ROOMY``)."""
 
-from collections.abc import AsyncIterator
+from __future__ import annotations
 
 import pytest
 
-from tests.cluster.controllers.harness import Operator
+from grove.sim.simulation import Simulation
+from tests.cluster.helpers import ROOMY, StartSim
 
 
 @pytest.fixture
-async def op() -> AsyncIterator[Operator]:
-    operator = Operator()
-    await operator.start()
-    yield operator
-    await operator.stop()
+async def sim(start_sim: StartSim) -> Simulation:
+    return await start_sim(ROOMY)

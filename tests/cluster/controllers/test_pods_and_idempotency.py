@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from grove.api import constants as c
 from grove.kube.client import KubeClient, WatchEvent
-from grove.runtime.handlers import Request
-from tests.cluster.controllers.harness import Operator, load_sample
+from grove.sim.simulation import Simulation
 from tests.cluster.controllers.test_samples import SAMPLES, apply
+from tests.cluster.helpers import (
+    ROOMY,
+    StartSim,
+    listed,
+    live_pods,
+    load_sample,
+    reconcile_everything,
+    settle,
+)
 
 ENV_DIR = "user-guide/03_environment-variables-for-pod-discovery"
 
@@ -26,9 +35,9 @@ def label_ref(key: str) -> dict[str, Any]:
     return {"fieldRef": {"fieldPath": f"metadata.labels['{key}']"}}
 
 
-async def test_standalone_env_vars_hostnames_and_fqdn(op: Operator) -> None:
-    name = await apply(op, f"{ENV_DIR}/standalone-env-vars.yaml")
-    pods = sorted(await op.live_pods(name), key=lambda p: p["spec"]["hostname"])
+async def test_standalone_env_vars_hostnames_and_fqdn(sim: Simulation) -> None:
+    name = await apply(sim, f"{ENV_DIR}/standalone-env-vars.yaml")
+    pods = sorted(await live_pods(sim, name), key=lambda p: p["spec"]["hostname"])
     assert [p["spec"]["hostname"] for p in pods] == [f"{name}-0-frontend-0", f"{name}-0-frontend-1"]
     pod0 = pods[0]
     assert pod0["spec"]["subdomain"] == f"{name}-0"
@@ -41,14 +50,14 @@ async def test_standalone_env_vars_hostnames_and_fqdn(op: Operator) -> None:
     assert env["GROVE_PCLQ_POD_INDEX"] == label_ref(c.LABEL_POD_INDEX)
     fqdn = f"{pod0['spec']['hostname']}.{env['GROVE_HEADLESS_SERVICE']}"  # hostname.subdomain.ns.svc...
     assert fqdn == f"{name}-0-frontend-0.{name}-0.default.svc.cluster.local"
-    (svc,) = await op.list("v1", "Service", part_of=name)
+    (svc,) = await listed(sim, "v1", "Service", part_of=name)
     assert svc["spec"]["clusterIP"] == "None"
     assert svc["spec"]["selector"][c.LABEL_PCS_REPLICA_INDEX] == "0"
 
 
-async def test_pcsg_env_vars(op: Operator) -> None:
-    name = await apply(op, f"{ENV_DIR}/pcsg-env-vars.yaml")
-    pods = await op.live_pods(name)
+async def test_pcsg_env_vars(sim: Simulation) -> None:
+    name = await apply(sim, f"{ENV_DIR}/pcsg-env-vars.yaml")
+    pods = await live_pods(sim, name)
     leader = next(p for p in pods if p["spec"]["hostname"] == f"{name}-0-model-instance-0-leader-0")
     env = env_of(leader["spec"]["containers"][0])
     assert env["GROVE_PCLQ_NAME"] == f"{name}-0-model-instance-0-leader"
@@ -66,27 +75,13 @@ async def test_pcsg_env_vars(op: Operator) -> None:
     assert {p["metadata"]["labels"][c.LABEL_PODGANG] for p in workers} == {f"{name}-0-model-instance-0"}
 
 
-async def reconcile_everything(op: Operator) -> int:
-    """Enqueue every key of every Grove controller, settle; returns the number of reconciles run."""
-    caches = {"podcliqueset-controller": (c.API_VERSION, c.KIND_PCS),
-              "podclique-controller": (c.API_VERSION, c.KIND_PCLQ),
-              "podcliquescalinggroup-controller": (c.API_VERSION, c.KIND_PCSG)}
-    controllers = op.manager.controllers
-    before = sum(ctrl.reconciles_total for ctrl in controllers.values())
-    for ctrl_name, (api_version, kind) in caches.items():
-        for obj in op.manager.cache(api_version, kind):
-            controllers[ctrl_name].queue.add(Request(obj["metadata"].get("namespace"), obj["metadata"]["name"]))
-    await op.settle()
-    return sum(ctrl.reconciles_total for ctrl in controllers.values()) - before
-
-
 @pytest.mark.parametrize("rel", [s[0] for s in SAMPLES if s[1] in ("simple1", "simple3", "mn-disagg")])
-async def test_settled_world_reconciles_with_zero_writes(op: Operator, rel: str) -> None:
-    await apply(op, rel)
-    rv = op.cluster.resource_version
-    reconciles = await reconcile_everything(op)
+async def test_settled_world_reconciles_with_zero_writes(sim: Simulation, rel: str) -> None:
+    await apply(sim, rel)
+    rv = sim.cluster.resource_version
+    reconciles = await reconcile_everything(sim)
     assert reconciles >= 5
-    assert op.cluster.resource_version == rv, "a settled world must not be written again"
+    assert sim.cluster.resource_version == rv, "a settled world must not be written again"
 
 
 class SlowPodWatch:
@@ -110,28 +105,24 @@ class SlowPodWatch:
             yield event
 
 
-async def test_slow_pod_watch_never_duplicates_pods() -> None:
+async def test_slow_pod_watch_never_duplicates_pods(start_sim: StartSim) -> None:
     slow: list[SlowPodWatch] = []
 
     def wrap(inner: KubeClient) -> SlowPodWatch:
         slow.append(SlowPodWatch(inner))
         return slow[0]
 
-    op = Operator(client_wrapper=wrap)
-    await op.start()
-    try:
-        slow[0].open.clear()
-        await op.cluster.client.create(load_sample("simple/simple1.yaml"))
-        await op.settle(horizon=30)
-        for _ in range(3):  # reconcile every PodClique again while no pod has been seen
-            assert await reconcile_everything(op) > 0
-        assert len(await op.list("v1", "Pod", part_of="simple1")) == 9
-        slow[0].open.set()
-        await op.settle()
-        pods = await op.live_pods("simple1")
-        assert len(pods) == 9
-        hostnames = [p["spec"]["hostname"] for p in pods]
-        assert len(set(hostnames)) == 9
-        assert all(not p["spec"].get("schedulingGates") for p in pods)
-    finally:
-        await op.stop()
+    sim = await start_sim(replace(ROOMY, client_wrapper=wrap))
+    slow[0].open.clear()
+    await sim.client.create(load_sample("simple/simple1.yaml"))
+    await settle(sim, 30)
+    for _ in range(3):  # reconcile every PodClique again while no pod has been seen
+        assert await reconcile_everything(sim) > 0
+    assert len(await listed(sim, "v1", "Pod", part_of="simple1")) == 9
+    slow[0].open.set()
+    await settle(sim)
+    pods = await live_pods(sim, "simple1")
+    assert len(pods) == 9
+    hostnames = [p["spec"]["hostname"] for p in pods]
+    assert len(set(hostnames)) == 9
+    assert all(not p["spec"].get("schedulingGates") for p in pods)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from grove.api import constants as c
-from tests.cluster.controllers.harness import Operator, load_sample
+from grove.sim.simulation import Simulation
+from tests.cluster.helpers import listed, live_pods, load_sample, settle
 
 RBAC = "rbac.authorization.k8s.io/v1"
 
@@ -27,41 +28,41 @@ SAMPLES = [
 ]
 
 
-async def apply(op: Operator, rel: str) -> str:
+async def apply(sim: Simulation, rel: str) -> str:
     pcs = load_sample(rel)
-    await op.cluster.client.create(pcs)
-    await op.settle()
+    await sim.client.create(pcs)
+    await settle(sim)
     return str(pcs["metadata"]["name"])
 
 
-async def counts(op: Operator, name: str) -> dict[str, int]:
+async def counts(sim: Simulation, name: str) -> dict[str, int]:
     return {
-        "pclq": len(await op.list(c.API_VERSION, c.KIND_PCLQ, part_of=name)),
-        "pcsg": len(await op.list(c.API_VERSION, c.KIND_PCSG, part_of=name)),
-        "pods": len(await op.live_pods(name)),
-        "podgang": len(await op.list(c.SCHEDULER_API_VERSION, c.KIND_PODGANG, part_of=name)),
-        "svc": len(await op.list("v1", "Service", part_of=name)),
-        "hpa": len(await op.list("autoscaling/v2", "HorizontalPodAutoscaler", part_of=name)),
-        "sa": len(await op.list("v1", "ServiceAccount", part_of=name)),
-        "role": len(await op.list(RBAC, "Role", part_of=name)),
-        "rb": len(await op.list(RBAC, "RoleBinding", part_of=name)),
-        "secret": len(await op.list("v1", "Secret", part_of=name)),
+        "pclq": len(await listed(sim, c.API_VERSION, c.KIND_PCLQ, part_of=name)),
+        "pcsg": len(await listed(sim, c.API_VERSION, c.KIND_PCSG, part_of=name)),
+        "pods": len(await live_pods(sim, name)),
+        "podgang": len(await listed(sim, c.SCHEDULER_API_VERSION, c.KIND_PODGANG, part_of=name)),
+        "svc": len(await listed(sim, "v1", "Service", part_of=name)),
+        "hpa": len(await listed(sim, "autoscaling/v2", "HorizontalPodAutoscaler", part_of=name)),
+        "sa": len(await listed(sim, "v1", "ServiceAccount", part_of=name)),
+        "role": len(await listed(sim, RBAC, "Role", part_of=name)),
+        "rb": len(await listed(sim, RBAC, "RoleBinding", part_of=name)),
+        "secret": len(await listed(sim, "v1", "Secret", part_of=name)),
     }
 
 
 @pytest.mark.parametrize(("rel", "name", "pclqs", "pcsgs", "pods", "gangs", "hpas"), SAMPLES,
                          ids=[s[1] for s in SAMPLES])
-async def test_sample_settles_to_documented_objects(op: Operator, rel: str, name: str, pclqs: int, pcsgs: int,
+async def test_sample_settles_to_documented_objects(sim: Simulation, rel: str, name: str, pclqs: int, pcsgs: int,
                                                     pods: int, gangs: int, hpas: int) -> None:
-    assert await apply(op, rel) == name
-    assert await counts(op, name) == {"pclq": pclqs, "pcsg": pcsgs, "pods": pods, "podgang": gangs, "svc": 1,
+    assert await apply(sim, rel) == name
+    assert await counts(sim, name) == {"pclq": pclqs, "pcsg": pcsgs, "pods": pods, "podgang": gangs, "svc": 1,
                                       "hpa": hpas, "sa": 1, "role": 1, "rb": 1, "secret": 1}
-    live = await op.live_pods(name)
+    live = await live_pods(sim, name)
     assert all(not p["spec"].get("schedulingGates") for p in live), "every pod released from its gate"
-    for gang in await op.list(c.SCHEDULER_API_VERSION, c.KIND_PODGANG, part_of=name):
+    for gang in await listed(sim, c.SCHEDULER_API_VERSION, c.KIND_PODGANG, part_of=name):
         conds = {cd["type"]: cd["status"] for cd in gang["status"]["conditions"]}
         assert conds["Initialized"] == "True", gang["metadata"]["name"]
-    (pcs,) = await op.list(c.API_VERSION, c.KIND_PCS, selector=None)
+    (pcs,) = await listed(sim, c.API_VERSION, c.KIND_PCS, selector=None)
     assert pcs["status"]["availableReplicas"] == 1
     assert pcs["status"]["observedGeneration"] == pcs["metadata"]["generation"]
     assert c.FINALIZER_PCS in pcs["metadata"]["finalizers"]

@@ -1,7 +1,7 @@
 """A small DSL for the upstream e2e scheduling scenarios (spec/scenarios.md §1.2, §1.4, §2.1) on the
-embedded cluster: 30 KWOK-shaped nodes, Grove CRDs + admission, the Grove controllers, the gang
-scheduler under test and a kubelet stand-in (bound pods become Running/Ready at once, as KWOK's
-``stage-fast``; deletions are confirmed), all on a virtual clock.
+embedded cluster (:class:`grove.sim.simulation.Simulation`): 30 KWOK-shaped nodes, Grove CRDs +
+admission, the Grove controllers, the gang scheduler under test and the fake kubelet with zero delays
+(bound pods become Running/Ready at once, as KWOK's ``stage-fast``), all on a virtual clock.
 
 Harness semantics reproduced:
 - ``prepare(n)``: the workers sorted by name; the first ``n`` stay schedulable, the rest are cordoned;
@@ -16,8 +16,6 @@ Harness semantics reproduced:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -25,19 +23,9 @@ from typing import Any
 import yaml
 
 from grove.api import constants as c
-from grove.api.crds.generate import generate_crds
-from grove.api.models.config import OperatorConfiguration, embedded_cluster_config
-from grove.cluster import EmbeddedCluster
-from grove.controllers.setup import setup_controllers
 from grove.devcluster.nodes import kwok_nodes
-from grove.kube.clock import VirtualClock, rfc3339
-from grove.kube.errors import Conflict, NotFound
-from grove.runtime.controller import Result
-from grove.runtime.handlers import Request
-from grove.runtime.manager import Manager
-from grove.scheduler.binder import GangScheduler, setup_scheduler
-
-from .support import create_node
+from grove.sim.simulation import SimOptions, Simulation
+from tests.cluster.helpers import STAGE_FAST, settle
 
 Obj = dict[str, Any]
 E2E_DIR = Path("/work/shared/upstream/e2e")
@@ -51,102 +39,16 @@ def load_yaml(name: str) -> list[Obj]:
     return docs
 
 
-class StageFastKubelet:
-    """KWOK ``stage-fast`` for pods: bound ⇒ Running and Ready; deleting ⇒ gone."""
-
-    def __init__(self, manager: Manager) -> None:
-        self.client = manager.client
-        self.clock = manager.clock
-        self.pods = manager.cache("v1", "Pod")
-        manager.builder("stage-fast-kubelet").for_("v1", "Pod").complete(self.reconcile)
-
-    async def reconcile(self, req: Request) -> Result | None:
-        pod = self.pods.get(req.namespace, req.name)
-        if pod is None:
-            return None
-        try:
-            if pod["metadata"].get("deletionTimestamp"):
-                await self.client.delete("v1", "Pod", req.name, req.namespace, grace_period_seconds=0)
-            elif (pod.get("spec") or {}).get("nodeName") and (pod.get("status") or {}).get("phase") != "Running":
-                now = rfc3339(self.clock.now())
-                conds = [{"type": t, "status": "True", "lastTransitionTime": now}
-                         for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")]
-                await self.client.patch("v1", "Pod", req.name, {"status": {"phase": "Running", "conditions": conds}},
-                                        namespace=req.namespace, subresource="status")
-        except (NotFound, Conflict):
-            pass
-        return None
-
-
-class E2ECluster:
-    """The embedded cluster shaped as the e2e cluster, with Grove and the gang scheduler."""
-
-    def __init__(self, nodes: int = 30, config: OperatorConfiguration | None = None) -> None:
-        self.node_count = nodes
-        self.clock = VirtualClock(start=1_767_225_600.0)
-        self.cluster = EmbeddedCluster(clock=self.clock, seed=0)
-        self.client = self.cluster.client
-        self.config = config or embedded_cluster_config()
-        self.manager = Manager(self.client, self.clock)
-        self.scheduler: GangScheduler | None = None
-
-    async def start(self) -> None:
-        from tests.cluster.controllers.harness import GroveAdmission
-
-        for crd in generate_crds():
-            await self.client.create(crd)
-        GroveAdmission(self.cluster, self.config).install()
-        for node in kwok_nodes(self.node_count):
-            await create_node(self.client, node)
-        setup_controllers(self.manager, config=self.config, initc_image="grove-initc")
-        self.scheduler = setup_scheduler(self.manager, config=self.config)
-        StageFastKubelet(self.manager)
-        await self.manager.start()
-        await self.settle()
-
-    async def stop(self) -> None:
-        await self.manager.stop()
-
-    async def settle(self, horizon: float = 60.0, max_steps: int = 200_000) -> None:
-        """Run until nothing is queued and no timer falls due within ``horizon`` virtual seconds."""
-        limit = self.clock.now() + horizon
-        quiet, last_rv = 0, -1
-        for _ in range(max_steps):
-            if not self.manager.is_idle():
-                quiet = 0
-                await self.manager.wait_idle()
-                continue
-            rv = self.cluster.resource_version
-            quiet = quiet + 1 if rv == last_rv else 0
-            last_rv = rv
-            if quiet < 5:
-                await asyncio.sleep(0)
-                continue
-            deadline = self.clock.next_deadline()
-            if deadline is None or deadline > limit:
-                return
-            await self.clock.advance_to(deadline)
-            quiet = 0
-        raise AssertionError("cluster did not settle")
-
-    async def advance(self, seconds: float) -> None:
-        end = self.clock.now() + seconds
-        while True:
-            await self.settle(horizon=0)
-            deadline = self.clock.next_deadline()
-            if deadline is None or deadline > end:
-                break
-            await self.clock.advance_to(deadline)
-        await self.clock.advance_to(end)
-        await self.settle(horizon=0)
+E2E_SHAPE = SimOptions(kubelet=STAGE_FAST, objects=tuple(kwok_nodes(30)))
+"""The e2e cluster: 30 KWOK-shaped workers, pods Running/Ready as soon as they are bound (``stage-fast``)."""
 
 
 class GangScenario:
     """One e2e test: the steps read like the scenario text."""
 
-    def __init__(self, cluster: E2ECluster) -> None:
-        self.c = cluster
-        self.client = cluster.client
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.client = sim.client
         self.cordoned: list[str] = []
         self.uncordoned = 0
         self.pcs: str | None = None
@@ -164,7 +66,7 @@ class GangScenario:
         assert n <= len(names), f"PrepareTest({n}) needs {n} workers, the cluster has {len(names)}"
         for i, name in enumerate(names):
             await self._set_cordon(name, i >= n)
-        await self.c.settle()
+        await settle(self.sim)
 
     async def cordon(self, k: int) -> None:
         """Cordon the first k schedulable workers (API list order) and remember them for uncordon."""
@@ -174,7 +76,7 @@ class GangScenario:
         self.uncordoned = 0
         for name in self.cordoned:
             await self._set_cordon(name, True)
-        await self.c.settle()
+        await settle(self.sim)
 
     async def uncordon(self, k: int) -> None:
         """Uncordon the next k of the remembered cordoned workers."""
@@ -183,28 +85,28 @@ class GangScenario:
         self.uncordoned += k
         for name in batch:
             await self._set_cordon(name, False)
-        await self.c.settle()
+        await settle(self.sim)
 
     async def apply(self, yaml_name: str) -> None:
         for doc in load_yaml(yaml_name):
             if doc["kind"] == c.KIND_PCS:
                 self.pcs = doc["metadata"]["name"]
             await self.client.create(doc)
-        await self.c.settle()
+        await settle(self.sim)
 
     async def scale_pcs(self, replicas: int) -> None:
         assert self.pcs is not None
         await self.client.patch(c.API_VERSION, c.KIND_PCS, self.pcs, {"spec": {"replicas": replicas}},
                                 namespace=NAMESPACE)
-        await self.c.settle()
+        await settle(self.sim)
 
     async def scale_pcsg(self, name: str, replicas: int) -> None:
         await self.client.patch(c.API_VERSION, c.KIND_PCSG, name, {"spec": {"replicas": replicas}},
                                 namespace=NAMESPACE)
-        await self.c.settle()
+        await settle(self.sim)
 
     async def sleep(self, seconds: float) -> None:
-        await self.c.advance(seconds)
+        await self.sim.advance(seconds)
 
     # -- reading and asserting -------------------------------------------------------------------------
 
@@ -274,13 +176,3 @@ class GangScenario:
         nodes = [p["spec"].get("nodeName") for p in pods]
         assert all(nodes), f"unbound pods: {[p['metadata']['name'] for p in pods if not p['spec'].get('nodeName')]}"
         assert len(set(nodes)) == len(nodes), f"pods share nodes: {Counter(nodes).most_common(3)}"
-
-
-@contextlib.asynccontextmanager
-async def e2e_cluster(nodes: int = 30) -> Any:
-    cluster = E2ECluster(nodes)
-    await cluster.start()
-    try:
-        yield cluster
-    finally:
-        await cluster.stop()

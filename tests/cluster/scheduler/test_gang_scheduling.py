@@ -3,21 +3,19 @@ with upstream's workload1.yaml / workload2.yaml applied unchanged (kai-scheduler
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from .scenario import E2ECluster, GangScenario
+from tests.cluster.helpers import StartSim
+
+from .scenario import E2E_SHAPE, GangScenario
 
 W1, W2 = "workload1.yaml", "workload2.yaml"
 
 
 @pytest.fixture
-async def t() -> AsyncIterator[GangScenario]:
-    cluster = E2ECluster(30)
-    await cluster.start()
-    yield GangScenario(cluster)
-    await cluster.stop()
+async def t(start_sim: StartSim) -> GangScenario:
+    sim = await start_sim(E2E_SHAPE)
+    return GangScenario(sim)
 
 
 async def test_GS1_gang_scheduling_with_full_replicas(t: GangScenario) -> None:

@@ -7,7 +7,6 @@ gang Pending with an Unschedulable event that names the failed pack."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,9 @@ import yaml
 from grove.api import constants as c
 from grove.scheduler.quantity import resource_amount
 from grove.scheduler.snapshot import pod_requests
+from tests.cluster.helpers import StartSim, settle
 
-from .scenario import E2E_DIR, E2ECluster, GangScenario
+from .scenario import E2E_DIR, E2E_SHAPE, GangScenario
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 TAS_FILES = sorted(p.name for p in E2E_DIR.glob("tas-*.yaml"))
@@ -30,16 +30,14 @@ NOT_HERE = {
 
 
 @pytest.fixture
-async def t() -> AsyncIterator[GangScenario]:
-    cluster = E2ECluster(30)
-    await cluster.start()
+async def t(start_sim: StartSim) -> GangScenario:
+    sim = await start_sim(E2E_SHAPE)
     for name in ("e2e-topology.yaml", "e2e-multi-topology.yaml"):
         for doc in yaml.safe_load_all((DATA / name).read_text()):
             if doc:
-                await cluster.client.create(doc)
-    await cluster.settle()
-    yield GangScenario(cluster)
-    await cluster.stop()
+                await sim.client.create(doc)
+    await settle(sim)
+    return GangScenario(sim)
 
 
 def _required(tc: dict[str, Any] | None) -> str | None:
