@@ -38,6 +38,7 @@ class Builder:
         self._watches: list[_Watch] = []
         self._global_predicates: list[Predicate] = []
         self._max_concurrent = 1
+        self._defer_dependents = False
         self._rate_limiter: RateLimiter | None = None
 
     def named(self, name: str) -> Builder:
@@ -69,6 +70,13 @@ class Builder:
         self._global_predicates.extend(predicates)
         return self
 
+    def defer_dependents(self) -> Builder:
+        """Events of ``owns``/``watches`` kinds are parked until the manager is quiet, so a burst of child
+        updates (hundreds of PodCliques turning Ready at once) costs one reconcile of the parent, not
+        hundreds. Events of the ``for_`` kind itself stay immediate."""
+        self._defer_dependents = True
+        return self
+
     def max_concurrent_reconciles(self, n: int) -> Builder:
         self._max_concurrent = n
         return self
@@ -87,6 +95,7 @@ class Builder:
                                             rate_limiter=self._rate_limiter)
         for w in ([self._for] if self._for is not None else []) + self._watches:
             informer = self._manager.informer(w.api_version, w.kind, w.namespace, w.label_selector)
+            deferred = self._defer_dependents and w is not self._for
             informer.add_event_handler(enqueue_handler(ctrl.queue, w.mapper,
-                                                       [*w.predicates, *self._global_predicates]))
+                                                       [*w.predicates, *self._global_predicates], deferred))
         return ctrl

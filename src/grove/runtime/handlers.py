@@ -61,11 +61,16 @@ def requests_for_owner(owner_api_version: str, owner_kind: str, *, only_controll
     return mapper
 
 
-def enqueue_handler(queue: WorkQueue[Request], mapper: MapFunc, predicates: Sequence[Predicate] = ()) -> EventHandler:
+def enqueue_handler(queue: WorkQueue[Request], mapper: MapFunc, predicates: Sequence[Predicate] = (),
+                    deferred: bool = False) -> EventHandler:
+    """``deferred`` parks requests until the manager is quiet (:meth:`WorkQueue.defer`)."""
     def add_all(objs: Iterable[Obj]) -> None:
         for obj in objs:
             for req in mapper(obj):
-                queue.add(req)
+                if deferred:
+                    queue.defer(req)
+                else:
+                    queue.add(req)
 
     def on_add(obj: Obj) -> None:
         if all(p.create(obj) for p in predicates):

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from grove.runtime.builder import Builder
 
 
+MAX_DEFERRAL_SECONDS = 1.0
+"""How long a deferred request (``Builder.defer_dependents``) may wait for the manager to be quiet."""
+
+
 class Manager:
     def __init__(self, client: KubeClient, clock: Clock | None = None, *,
                  watch_timeout_seconds: float | None = None) -> None:
@@ -37,6 +41,7 @@ class Manager:
         self._informers: dict[InformerKey, Informer] = {}
         self._controllers: dict[str, Controller] = {}
         self._changed = asyncio.Event()
+        self._flush_scheduled = False
         self._started = False
 
     # -- wiring ------------------------------------------------------------------------------------
@@ -118,10 +123,24 @@ class Manager:
 
     def _poke(self) -> None:
         self._changed.set()
+        if not self._flush_scheduled and any(ctrl.queue.deferred for ctrl in self._controllers.values()):
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_deferred)
+
+    def _flush_deferred(self) -> None:
+        """Release parked requests once nothing else is queued, in flight or undelivered; a request parked
+        longer than MAX_DEFERRAL_SECONDS is released even while work goes on (no starvation)."""
+        self._flush_scheduled = False
+        quiet = (all(ctrl.queue.is_idle() for ctrl in self._controllers.values())
+                 and all(inf.is_idle() for inf in self._informers.values()))
+        older_than = None if quiet else self.clock.now() - MAX_DEFERRAL_SECONDS
+        for ctrl in self._controllers.values():
+            if ctrl.queue.deferred:
+                ctrl.queue.flush_deferred(older_than=older_than)
 
     def is_idle(self) -> bool:
         for ctrl in self._controllers.values():
-            if not ctrl.queue.is_idle():
+            if not ctrl.queue.is_idle() or ctrl.queue.deferred:
                 return False
         return all(inf.is_idle() for inf in self._informers.values())
 

@@ -42,6 +42,7 @@ class WorkQueue(Generic[T]):
         self._on_change = on_change
         self._queue: deque[T] = deque()
         self._dirty: set[T] = set()
+        self._deferred: dict[T, float] = {}  # parked until the manager is quiet
         self._processing: set[T] = set()
         self._getters: deque[asyncio.Future[None]] = deque()
         self._shutting_down = False
@@ -122,6 +123,29 @@ class WorkQueue(Generic[T]):
 
     def num_requeues(self, item: T) -> int:
         return self.rate_limiter.num_requeues(item)
+
+    # -- deferral ----------------------------------------------------------------------------------
+
+    def defer(self, item: T) -> None:
+        """Park ``item`` until :meth:`flush_deferred`: the manager flushes when every queue and informer
+        is quiet (or the item has waited too long), so a burst of events costs one reconcile."""
+        if self._shutting_down or (item in self._dirty and item not in self._processing):
+            return
+        if item not in self._deferred:
+            self._deferred[item] = self._clock.now()
+            self._changed()
+
+    def flush_deferred(self, *, older_than: float | None = None) -> int:
+        """Queue parked items (all, or those parked before ``older_than``); returns how many moved."""
+        items = [i for i, t in self._deferred.items() if older_than is None or t <= older_than]
+        for item in items:
+            del self._deferred[item]
+            self.add(item)
+        return len(items)
+
+    @property
+    def deferred(self) -> int:
+        return len(self._deferred)
 
     # -- delays ------------------------------------------------------------------------------------
 

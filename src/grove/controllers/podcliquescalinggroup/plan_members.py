@@ -70,6 +70,7 @@ def plan_member_podclique(
     j: int,
     clique_name: str,
     existing_replicas: int | None = None,
+    template_hash: str | None = None,
 ) -> dict[str, Any]:
     pcs_name = pcs.metadata.name or ""
     pcsg_fqn = pcsg.metadata.name or ""
@@ -85,7 +86,8 @@ def plan_member_podclique(
     component[c.LABEL_PODGANG] = member_podgang(pcs_name, i, pcsg_fqn, j, min_available)
     if j >= min_available:
         component[c.LABEL_BASE_PODGANG] = names.base_podgang_name(pcs_name, i)
-    component[c.LABEL_POD_TEMPLATE_HASH] = pod_template_hash(clique, pcs.spec.template.priority_class_name)
+    component[c.LABEL_POD_TEMPLATE_HASH] = template_hash or pod_template_hash(
+        clique, pcs.spec.template.priority_class_name)
     replicas = clique.spec.replicas if existing_replicas is None else existing_replicas
     spec = pclq_spec(clique, replicas, starts_after_fqns(pcs, i, clique_name, j))
     env = pcsg_env(pcs, group)
@@ -115,8 +117,12 @@ def plan_member_podcliques(
     """Member PodCliques of replicas ``[0, spec.replicas)``, replica-major, cliques in group order."""
     existing = existing_replicas or {}
     pcsg_fqn = pcsg.metadata.name or ""
+    prio = pcs.spec.template.priority_class_name
+    hashes = {cl.name: pod_template_hash(cl, prio) for cl in pcs.spec.template.cliques
+              if cl.name in pcsg.spec.clique_names}
     return [
-        plan_member_podclique(pcs, pcsg, j, cl, existing.get(names.pcsg_member_pclq_name(pcsg_fqn, j, cl)))
+        plan_member_podclique(pcs, pcsg, j, cl, existing.get(names.pcsg_member_pclq_name(pcsg_fqn, j, cl)),
+                              hashes.get(cl))
         for j in range(pcsg.spec.replicas)
         for cl in pcsg.spec.clique_names
     ]

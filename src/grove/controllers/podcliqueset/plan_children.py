@@ -40,7 +40,7 @@ def pclq_annotations(clique: PodCliqueTemplateSpec) -> dict[str, str] | None:
 
 def pclq_spec(clique: PodCliqueTemplateSpec, replicas: int, starts_after: list[str]) -> dict[str, Any]:
     """The PodClique spec: the template's spec with live replicas and rewritten ``startsAfter``."""
-    spec = clique.spec.model_copy(deep=True).to_wire()
+    spec = clique.spec.to_wire()  # a fresh JSON-mode dump: nothing is shared with the template
     spec["replicas"] = replicas
     if starts_after:
         spec["startsAfter"] = starts_after
@@ -50,14 +50,17 @@ def pclq_spec(clique: PodCliqueTemplateSpec, replicas: int, starts_after: list[s
 
 
 def plan_standalone_podclique(
-    pcs: PodCliqueSet, replica: int, clique: PodCliqueTemplateSpec, existing_replicas: int | None = None
+    pcs: PodCliqueSet, replica: int, clique: PodCliqueTemplateSpec, existing_replicas: int | None = None,
+    template_hash: str | None = None,
 ) -> dict[str, Any]:
+    """``template_hash`` lets callers planning many replicas hash each clique template once."""
     pcs_name = pcs.metadata.name or ""
     fqn = names.pclq_name(pcs_name, replica, clique.name)
     component = component_labels(pcs_name, c.COMPONENT_PCS_PODCLIQUE, fqn)
     component[c.LABEL_PCS_REPLICA_INDEX] = str(replica)
     component[c.LABEL_PODGANG] = names.base_podgang_name(pcs_name, replica)
-    component[c.LABEL_POD_TEMPLATE_HASH] = pod_template_hash(clique, pcs.spec.template.priority_class_name)
+    component[c.LABEL_POD_TEMPLATE_HASH] = template_hash or pod_template_hash(
+        clique, pcs.spec.template.priority_class_name)
     labels = merge_labels(clique.labels, component)
     replicas = clique.spec.replicas if existing_replicas is None else existing_replicas
     return {
@@ -82,11 +85,12 @@ def plan_standalone_podcliques(
     existing = existing_replicas or {}
     pcs_name = pcs.metadata.name or ""
     out: list[dict[str, Any]] = []
+    standalone = [cl for cl in pcs.spec.template.cliques if group_of(pcs, cl.name) is None]
+    hashes = {cl.name: pod_template_hash(cl, pcs.spec.template.priority_class_name) for cl in standalone}
     for i in range(pcs.spec.replicas or 0):
-        for clique in pcs.spec.template.cliques:
-            if group_of(pcs, clique.name) is None:
-                fqn = names.pclq_name(pcs_name, i, clique.name)
-                out.append(plan_standalone_podclique(pcs, i, clique, existing.get(fqn)))
+        for clique in standalone:
+            fqn = names.pclq_name(pcs_name, i, clique.name)
+            out.append(plan_standalone_podclique(pcs, i, clique, existing.get(fqn), hashes[clique.name]))
     return out
 
 

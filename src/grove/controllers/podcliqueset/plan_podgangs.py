@@ -222,12 +222,15 @@ def plan_podgangs(
 
 
 def podgang_pods_created(
-    gang: Mapping[str, Any], pclqs: Mapping[str, Mapping[str, Any]], pods: Iterable[Mapping[str, Any]]
+    gang: Mapping[str, Any], pclqs: Mapping[str, Mapping[str, Any]], pods: Iterable[Mapping[str, Any]],
+    by_pclq: Mapping[str, list[Mapping[str, Any]]] | None = None,
 ) -> bool:
     """Every constituent PodClique exists and has >= ``spec.replicas`` non-terminating pods, all
-    labelled with this gang (spec §7.1)."""
+    labelled with this gang (spec §7.1). Pass ``by_pclq`` (:func:`pods_by_podclique`) when checking many
+    gangs against the same pods, so they are grouped once."""
     gang_name = pu.name_of(gang)
-    by_pclq = pods_by_podclique(pods)
+    if by_pclq is None:
+        by_pclq = pods_by_podclique(pods)
     for group in (gang.get("spec") or {}).get("podgroups") or []:
         pclq = pclqs.get(group["name"])
         if pclq is None:

@@ -85,6 +85,9 @@ class PodCliqueSetReconciler:
 
     def setup(self, manager: Manager) -> Controller:
         b = (manager.builder(NAME)
+             # A PCS with 500 replicas re-plans every child: a burst of child events (PodCliques turning
+             # Ready together) must cost one reconcile, not one each (quadratic otherwise).
+             .defer_dependents()
              .for_(c.API_VERSION, c.KIND_PCS, PcsSpecChanged())
              .owns(c.API_VERSION, c.KIND_PCLQ)
              .owns(c.API_VERSION, c.KIND_PCSG)

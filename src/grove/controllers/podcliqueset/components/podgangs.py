@@ -20,6 +20,7 @@ from grove.controllers.podcliqueset.plan_podgangs import (
     initialized_status_patch,
     plan_podgangs,
     podgang_pods_created,
+    pods_by_podclique,
 )
 
 
@@ -46,6 +47,7 @@ async def sync_podgangs(ctx: PcsContext) -> bool:
     pclqs = {o["metadata"]["name"]: o for o in ctx.part_of(ctx.caches.pclq)
              if not o["metadata"].get("deletionTimestamp")}
     now = now_string(ctx.clock)
+    by_pclq = pods_by_podclique(pods)
 
     async def one(d: Obj) -> bool:
         name = d["metadata"]["name"]
@@ -54,7 +56,7 @@ async def sync_podgangs(ctx: PcsContext) -> bool:
         live, wrote = await ensure_object(ctx.client, existing.get(name), d, removals=removals)
         if wrote and name not in existing:
             await ctx.recorder.normal(ctx.obj, "PodGangCreateOrUpdateSuccessful", f"created PodGang {name}")
-        created = podgang_pods_created(d, pclqs, pods)
+        created = podgang_pods_created(d, pclqs, pods, by_pclq)
         patch = initialized_status_patch(live, created, now)
         if patch is not None:
             await ctx.client.patch(c.SCHEDULER_API_VERSION, c.KIND_PODGANG, name, {"status": patch},
