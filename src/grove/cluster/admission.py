@@ -41,6 +41,22 @@ class AdmissionRequest:
 
 MutatingPlugin = Callable[[AdmissionRequest], Awaitable[Obj | None]]
 ValidatingPlugin = Callable[[AdmissionRequest], Awaitable[Any]]
+Matcher = Callable[[AdmissionRequest], bool]
+
+
+class Scoped:
+    """A plugin with a cheap ``match`` predicate (like a webhook's ``rules``): requests it does not match
+    skip it entirely, including the defensive deep copy, which matters for pod status churn."""
+
+    def __init__(self, plugin: Callable[[AdmissionRequest], Awaitable[Any]], match: Matcher) -> None:
+        self.plugin, self.match = plugin, match
+
+    def __call__(self, request: AdmissionRequest) -> Awaitable[Any]:
+        return self.plugin(request)
+
+
+def _applies(plugin: object, request: AdmissionRequest) -> bool:
+    return not isinstance(plugin, Scoped) or plugin.match(request)
 
 
 class AdmissionChain:
@@ -55,6 +71,8 @@ class AdmissionChain:
         """Run the chain; returns the (possibly mutated) object, or raises what a plugin raised."""
         obj = request.object
         for plugin in self.mutating:
+            if not _applies(plugin, request):
+                continue
             request.object = deep_copy(obj) if obj is not None else None
             result = await plugin(request)
             if result is not None and request.operation != "DELETE":
@@ -62,6 +80,8 @@ class AdmissionChain:
             elif request.object is not None and request.operation != "DELETE":
                 obj = request.object
         for plugin in self.validating:
+            if not _applies(plugin, request):
+                continue
             request.object = deep_copy(obj) if obj is not None else None
             await plugin(request)
         request.object = obj

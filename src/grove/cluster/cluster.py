@@ -20,7 +20,9 @@ from typing import Any
 from grove.cluster.admission import (
     AdmissionChain,
     AdmissionRequest,
+    Matcher,
     MutatingPlugin,
+    Scoped,
     UserInfo,
     ValidatingPlugin,
 )
@@ -72,11 +74,12 @@ class EmbeddedCluster:
         from grove.cluster.client import EmbeddedClient
         return EmbeddedClient(self, user)
 
-    def add_mutating(self, plugin: MutatingPlugin) -> None:
-        self.admission.mutating.append(plugin)
+    def add_mutating(self, plugin: MutatingPlugin, match: Matcher | None = None) -> None:
+        """``match``: only requests it accepts reach the plugin (as a webhook's rules scope it)."""
+        self.admission.mutating.append(plugin if match is None else Scoped(plugin, match))
 
-    def add_validating(self, plugin: ValidatingPlugin) -> None:
-        self.admission.validating.append(plugin)
+    def add_validating(self, plugin: ValidatingPlugin, match: Matcher | None = None) -> None:
+        self.admission.validating.append(plugin if match is None else Scoped(plugin, match))
 
     def emit_bookmarks(self) -> int:
         """Send every bookmark-accepting watch a BOOKMARK at the current resourceVersion."""

@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from grove.kube.errors import BadRequest, Invalid, StatusCause
+from grove.kube.objects import deep_copy
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -118,7 +119,7 @@ def json_patch(target: Any, operations: Any) -> Any:
     """RFC 6902: apply ``add``/``remove``/``replace``/``move``/``copy``/``test`` in order, atomically."""
     if not isinstance(operations, list):
         raise BadRequest("a JSON patch must be a list of operations")
-    doc = copy.deepcopy(target)
+    doc = deep_copy(target)  # JSON-shaped: much faster than copy.deepcopy
     for op in operations:
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise BadRequest(f"invalid JSON patch operation {op!r}")

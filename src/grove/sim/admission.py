@@ -34,6 +34,18 @@ def _raise_if_denied(outcome: AdmissionOutcome, req: AdmissionRequest) -> None:
                   details={"name": req.name, "group": req.api_version.split("/")[0], "kind": req.kind})
 
 
+_GROVE_GROUPS = (c.GROUP, c.SCHEDULER_GROUP)
+
+
+def _pcs_write(req: AdmissionRequest) -> bool:
+    return req.kind == c.KIND_PCS and not req.subresource and req.api_version == c.API_VERSION
+
+
+def _grove_write(req: AdmissionRequest) -> bool:
+    """Upstream's webhooks (and the CRD schemas) only see Grove kinds' main resource."""
+    return not req.subresource and req.api_version.split("/")[0] in _GROVE_GROUPS
+
+
 class GroveAdmission:
     """The defaulting and validating webhooks of spec §2, wired into an EmbeddedCluster."""
 
@@ -43,8 +55,8 @@ class GroveAdmission:
         self.warnings: list[str] = []
 
     def install(self) -> None:
-        self.cluster.add_mutating(self.mutate)
-        self.cluster.add_validating(self.validate)
+        self.cluster.add_mutating(self.mutate, match=_pcs_write)
+        self.cluster.add_validating(self.validate, match=_grove_write)
 
     async def _lookup(self) -> OfflineLookup:
         listed = await self.cluster.client.list(c.API_VERSION, c.KIND_CTB)

@@ -13,6 +13,7 @@ labels) with FNV-64a, fold it to 32 bits and render its decimal digits through t
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -52,8 +53,16 @@ def canonical_json(value: Any) -> bytes:
 
 
 def compute_hash(value: Any) -> str:
-    """Stable short hash of JSON-shaped data."""
-    h = fnv64a(canonical_json(value))
+    """Stable short hash of JSON-shaped data.
+
+    Controllers hash the same few templates on every reconcile, so results are memoised by the exact
+    JSON text (C-speed to produce); pruning and the pure-Python FNV run once per distinct template."""
+    return _hash_of_json(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+@functools.lru_cache(maxsize=4096)
+def _hash_of_json(text: str) -> str:
+    h = fnv64a(canonical_json(json.loads(text)))
     folded = (h >> 32) ^ (h & 0xFFFFFFFF)
     return safe_encode(str(folded))
 
