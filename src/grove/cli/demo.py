@@ -1,28 +1,29 @@
-"""``grove demo``: what Grove makes of the bundled examples, with no cluster needed.
+"""``grove demo``: a disaggregated serving system comes up on simulated GPU nodes, in one command.
 
-Until the embedded cluster runs them, the demo validates every example in ``grove/examples`` (as
-``grove validate`` would, against the embedded cluster's configuration) and shows each PodCliqueSet as
-a tree: its cliques and scaling groups (replicas / minAvailable), then the PodCliques and PodGangs
-its names imply (spec §3.1, §7.1): per PCS replica i a base gang ``<pcs>-i`` holding the standalone
-cliques and scaling-group replicas j < minAvailable, and one scaled gang per replica j >= minAvailable.
+The embedded cluster (``grove.sim``) runs the bundled ``disaggregated-serving.yaml`` — a frontend plus
+prefill and decode scaling groups, each replica a leader+workers gang of 8-GPU pods — on a small GPU
+cluster, on virtual time, and prints the hierarchy. Then it asks for one more prefill replica than the
+cluster has GPUs for, and shows what a user would see: the gang stays Pending as a whole, with the
+scheduler's reason. ``--all-examples`` runs every bundled example instead and prints a line for each.
 """
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.tree import Tree
 
-from grove.api import names
 from grove.api.manifests import Document, parse_stream
-from grove.api.models.config import embedded_cluster_config
-from grove.api.models.core import PodCliqueSet
-from grove.api.validation import OfflineLookup, validate_object
 from grove.cli.main import app
+from grove.sim import render
+from grove.sim.runner import add_default_nodes, apply_manifests
+from grove.sim.simulation import Simulation
 
-SHOWN_REPLICAS = 2
+DEMO_EXAMPLE = "disaggregated-serving.yaml"
+DEMO_PCSG = "llm-serving-0-prefill"
 
 
 def bundled_examples() -> list[Document]:
@@ -34,93 +35,76 @@ def bundled_examples() -> list[Document]:
     return docs
 
 
-def implied_objects(pcs: PodCliqueSet, replica: int) -> tuple[list[str], dict[str, list[str]]]:
-    """(PodClique names, PodGang name → its PodCliques) for one PCS replica."""
-    name = pcs.metadata.name or ""
-    tmpl = pcs.spec.template
-    groups = tmpl.pod_clique_scaling_groups or []
-    members = {c for g in groups for c in g.clique_names}
-    base = names.base_podgang_name(name, replica)
-    gangs: dict[str, list[str]] = {base: []}
-    pclqs: list[str] = []
-    for clique in tmpl.cliques:
-        if clique.name not in members:
-            fqn = names.pclq_name(name, replica, clique.name)
-            pclqs.append(fqn)
-            gangs[base].append(fqn)
-    for group in groups:
-        fqn = names.pcsg_name(name, replica, group.name)
-        min_available = group.min_available or 1
-        for j in range(group.replicas or 1):
-            member_names = [names.pcsg_member_pclq_name(fqn, j, c) for c in group.clique_names]
-            pclqs.extend(member_names)
-            gang = base if j < min_available else names.scaled_podgang_name(fqn, j, min_available)
-            gangs.setdefault(gang, []).extend(member_names)
-    return pclqs, gangs
+def _count(objs: list[dict[str, Any]], kind: str) -> int:
+    return sum(1 for o in objs if o.get("kind") == kind)
 
 
-def pcs_tree(pcs: PodCliqueSet) -> Tree:
-    tmpl = pcs.spec.template
-    tree = Tree(f"[bold]PodCliqueSet {pcs.metadata.name}[/] replicas={pcs.spec.replicas} "
-                f"startup={(tmpl.clique_startup_type or '').removeprefix('CliqueStartupType')}")
-    members = {c for g in tmpl.pod_clique_scaling_groups or [] for c in g.clique_names}
-    spec_node = tree.add("template")
-    for clique in tmpl.cliques:
-        if clique.name in members:
+def _running(objs: list[dict[str, Any]]) -> int:
+    return sum(1 for o in objs if o.get("kind") == "Pod" and (o.get("status") or {}).get("phase") == "Running")
+
+
+async def _serving_demo(console: Console, nodes: int) -> None:
+    docs = [d.body for d in bundled_examples() if d.source.endswith(DEMO_EXAMPLE)]
+    sim = Simulation()
+    await sim.start()
+    await add_default_nodes(sim, nodes)
+    await apply_manifests(sim, docs)
+    await sim.run_until("ready", timeout=600)
+    objs = sim.objects()
+    console.print(f"[bold]1. llm-serving on {nodes} simulated nodes (64 CPU, 512Gi, 8 GPUs each)[/]")
+    console.print(render.build_tree(objs))
+    console.print(f"   {_running(objs)}/{_count(objs, 'Pod')} pods Running, {_count(objs, 'PodGang')} PodGangs, "
+                  f"ready after {sim.clock.now() - sim.options.start_time:g}s of virtual time\n")
+
+    await sim.client.update_scale("grove.io/v1alpha1", "PodCliqueScalingGroup", DEMO_PCSG, 3, "default")
+    await sim.run_until("settled", timeout=120)
+    objs = sim.objects()
+    pending = [o for o in objs if o["kind"] == "Pod" and o["status"].get("phase") != "Running"]
+    console.print(f"[bold]2. kubectl scale pcsg {DEMO_PCSG} --replicas=3[/] (2 more 8-GPU pods; every GPU is taken)")
+    console.print(f"   {_running(objs)} pods Running, {len(pending)} Pending as one gang:")
+    reasons = {str(e.get("message")) for e in sim.events()
+               if e.get("reason") == "Unschedulable" and e["involvedObject"]["name"] in
+               {p["metadata"]["name"] for p in pending}}
+    for reason in sorted(reasons):
+        console.print(f"   [yellow]Unschedulable[/]: {reason}", highlight=False)
+    await sim.stop()
+
+
+async def _all_examples(console: Console, nodes: int) -> int:
+    failures = 0
+    for doc in bundled_examples():
+        if not isinstance(doc.body, dict) or doc.body.get("kind") != "PodCliqueSet":
             continue
-        spec_node.add(_clique_label(pcs, clique.name))
-    for group in tmpl.pod_clique_scaling_groups or []:
-        g = spec_node.add(f"[magenta]scaling group {group.name}[/] replicas={group.replicas} "
-                          f"minAvailable={group.min_available}")
-        for member in group.clique_names:
-            g.add(_clique_label(pcs, member))
-    replicas = pcs.spec.replicas or 0
-    if replicas == 0:
-        tree.add("[dim]0 replicas: no PodCliques or PodGangs yet (scale up to create them)[/]")
-    for i in range(min(replicas, SHOWN_REPLICAS)):
-        _, gangs = implied_objects(pcs, i)
-        r = tree.add(f"replica {i}")
-        for gang, pclqs in gangs.items():
-            node = r.add(f"[green]PodGang {gang}[/]")
-            for pclq in pclqs:
-                node.add(f"PodClique {pclq}")
-    if replicas > SHOWN_REPLICAS:
-        tree.add(f"[dim]... and {replicas - SHOWN_REPLICAS} more replica(s)[/]")
-    return tree
-
-
-def _clique_label(pcs: PodCliqueSet, clique_name: str) -> str:
-    clique = next(c for c in pcs.spec.template.cliques if c.name == clique_name)
-    after = f" startsAfter={clique.spec.starts_after}" if clique.spec.starts_after else ""
-    return (f"[cyan]clique {clique.name}[/] role={clique.spec.role_name} replicas={clique.spec.replicas} "
-            f"minAvailable={clique.spec.min_available}{after}")
+        sim = Simulation()
+        await sim.start()
+        await add_default_nodes(sim, nodes)
+        try:
+            await apply_manifests(sim, [doc.body])
+        except ValueError as exc:
+            console.print(f"[red]{doc.where}: {exc}[/]", highlight=False)
+            failures += 1
+            await sim.stop()
+            continue
+        ready = await sim.run_until("ready", timeout=600)
+        objs = sim.objects()
+        console.print(f"{'ready  ' if ready else 'PENDING'} {doc.where}: {_count(objs, 'PodClique')} PodCliques, "
+                      f"{_count(objs, 'PodCliqueScalingGroup')} scaling groups, {_count(objs, 'PodGang')} PodGangs, "
+                      f"{_running(objs)}/{_count(objs, 'Pod')} pods Running", highlight=False)
+        failures += 0 if ready else 1
+        await sim.stop()
+    return failures
 
 
 @app.command("demo")
-def demo() -> None:
-    """Validate the bundled examples and show the objects Grove would create for each."""
+def demo(
+    nodes: int = typer.Option(8, "--nodes", min=1, help="Uniform GPU nodes in the simulated cluster."),
+    all_examples: bool = typer.Option(False, "--all-examples", help="Run every bundled example instead."),
+) -> None:
+    """Run a disaggregated serving system on the embedded cluster and show what Grove built."""
     console = Console()
-    docs = bundled_examples()
-    config = embedded_cluster_config()
-    lookup = OfflineLookup.from_bodies(d.body for d in docs)
-    valid, pclq_total, gang_total, failed = 0, 0, 0, 0
-    for doc in docs:
-        report = validate_object(doc.body, config=config, lookup=lookup)
-        if not report.ok:
-            failed += 1
-            for error in report.result.errors:
-                console.print(f"[red]{doc.where}: {report.ref}: {error}[/]", highlight=False)
-            continue
-        if not isinstance(report.obj, PodCliqueSet):
-            continue
-        valid += 1
-        console.print(f"[dim]{doc.where}[/]")
-        console.print(pcs_tree(report.obj))
-        for i in range(report.obj.spec.replicas or 0):
-            pclqs, gangs = implied_objects(report.obj, i)
-            pclq_total += len(pclqs)
-            gang_total += len(gangs)
-    console.print(f"[bold]{valid} example PodCliqueSets valid[/], {failed} invalid: they imply {pclq_total} "
-                  f"PodCliques and {gang_total} PodGangs. (Running them needs the embedded cluster.)")
-    if failed:
-        raise typer.Exit(1)
+    if all_examples:
+        failures = asyncio.run(_all_examples(console, nodes))
+        if failures:
+            raise typer.Exit(1)
+        return
+    asyncio.run(_serving_demo(console, nodes))

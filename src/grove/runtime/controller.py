@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from grove.kube.clock import Clock
+from grove.kube.errors import Conflict
 from grove.runtime.handlers import Request
 from grove.runtime.ratelimit import RateLimiter, default_controller_rate_limiter
 from grove.runtime.workqueue import WorkQueue
@@ -108,6 +109,12 @@ class Controller:
             self.errors_total += 1
             self.queue.forget(req)
             log.error("controller %s: reconcile %s failed terminally: %s", self.name, req, exc)
+            return
+        except Conflict as exc:
+            # Optimistic-concurrency losses are routine (another writer got there first): retry quietly.
+            self.errors_total += 1
+            log.info("controller %s: reconcile %s hit a conflict, retrying: %s", self.name, req, exc)
+            self.queue.add_rate_limited(req)
             return
         except Exception as exc:
             self.errors_total += 1
