@@ -1,9 +1,8 @@
 """Registers the Grove controllers with a manager (spec §5): the one entry point the operator binary and
 the embedded simulation share, so both run exactly the same reconcilers.
 
-There is no PodGang controller: PodGang status (``Initialized``) is written by the PodCliqueSet
-controller, and the only upstream PodGang behaviour — ``SyncPodGang`` creating KAI/Volcano PodGroups — is
-for backends the embedded scheduler replaces. It belongs with those backends when they are added.
+PodGang status (``Initialized``) is written by the PodCliqueSet controller; the PodGang controller only
+runs the scheduler backends' ``SyncPodGang`` (KAI/Volcano PodGroups; nothing for the embedded scheduler).
 """
 
 from __future__ import annotations
@@ -13,12 +12,13 @@ from grove.controllers.common.reconciler_support import ControllerSettings
 from grove.controllers.podclique.reconciler import PodCliqueReconciler
 from grove.controllers.podcliquescalinggroup.reconciler import PodCliqueScalingGroupReconciler
 from grove.controllers.podcliqueset.reconciler import PodCliqueSetReconciler
+from grove.controllers.podgang.reconciler import PodGangReconciler
 from grove.runtime.manager import Manager
 
 
 def setup_controllers(manager: Manager, *, config: OperatorConfiguration, initc_image: str,
                       wait_for_sa_token: bool = False) -> ControllerSettings:
-    """Build and register the PodCliqueSet, PodCliqueScalingGroup and PodClique controllers.
+    """Build and register the PodCliqueSet, PodCliqueScalingGroup, PodClique and PodGang controllers.
 
     ``wait_for_sa_token``: hold PodCliques and PodGangs until the init-container token Secret has a
     token (on for a real cluster, which has a token controller; off for the embedded one).
@@ -27,4 +27,5 @@ def setup_controllers(manager: Manager, *, config: OperatorConfiguration, initc_
     PodCliqueSetReconciler(manager, settings).setup(manager)
     PodCliqueScalingGroupReconciler(manager, settings).setup(manager)
     PodCliqueReconciler(manager, settings).setup(manager)
+    PodGangReconciler(manager, settings).setup(manager)
     return settings
