@@ -115,6 +115,8 @@ def test_kube_scheduler_places_a_tolerating_pod_on_an_agent_node(e2e_cluster: E2
     untolerated = e2e_cluster.kubectl_json("get", "pod", "untolerated", "-n", ns)
     assert not untolerated["spec"].get("nodeName")
     assert untolerated["status"]["phase"] == "Pending"
+    # Free the node's memory: later e2e tests (gang scheduling) rely on one free 80Mi slot per node.
+    e2e_cluster.kubectl("delete", "namespace", ns, "--wait=false")
 
 
 def test_garbage_collector_cascades_owner_deletion(e2e_cluster: E2ECluster) -> None:

@@ -14,14 +14,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,134 +24,23 @@ import yaml
 
 from grove.devcluster.nodes import agent_toleration
 from tests.e2e.harness import E2ECluster, wait_until
-from tests.unit.test_helm_chart import CHART, helm
+from tests.e2e.operator_support import NS, Operator, operator_running
+from tests.e2e.operator_support import http_get as _get
 
 pytestmark = pytest.mark.e2e
 
-NS = "grove-system"
 WORK_NS = "grove-op-e2e"
 SAMPLE = Path("/work/shared/upstream/samples/simple/simple1.yaml")
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-    except OSError:
-        return 0, ""
-
-
-class Proc:
-    def __init__(self, args: list[str], log: Path) -> None:
-        self.log = log
-        self._fh = log.open("w")
-        self.p = subprocess.Popen([sys.executable, "-m", "grove", *args], stdout=self._fh, stderr=subprocess.STDOUT,
-                                  cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-
-    def tail(self, n: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-
-    def stop(self, timeout: float = 30) -> int:
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait(5)
-        self._fh.close()
-        return self.p.returncode
-
-
-class Operator:
-    def __init__(self, c: E2ECluster, tmp: Path) -> None:
-        self.c = c
-        self.webhook_port, self.health_port, self.metrics_port = _free_port(), _free_port(), _free_port()
-        self.sched_health, self.sched_metrics = _free_port(), _free_port()
-        self.config = tmp / "config.yaml"
-        self.config.write_text(yaml.safe_dump({
-            "apiVersion": "operator.config.grove.io/v1alpha1", "kind": "OperatorConfiguration",
-            "runtimeClientConnection": {"qps": 100, "burst": 150},
-            "leaderElection": {"enabled": True, "leaseDuration": "6s", "renewDeadline": "4s", "retryPeriod": "1s",
-                               "resourceNamespace": NS},
-            "server": {"webhooks": {"bindAddress": "127.0.0.1", "port": self.webhook_port,
-                                    "serverCertDir": str(tmp / "certs")},
-                       "healthProbes": {"bindAddress": "127.0.0.1", "port": self.health_port},
-                       "metrics": {"bindAddress": "127.0.0.1", "port": self.metrics_port}},
-            "controllers": {"podCliqueSet": {"concurrentSyncs": 3}, "podClique": {"concurrentSyncs": 3},
-                            "podCliqueScalingGroup": {"concurrentSyncs": 3}},
-            "logLevel": "info", "logFormat": "text",
-            "scheduler": {"profiles": [{"name": "default-scheduler"}, {"name": "kai-scheduler"},
-                                       {"name": "grove-scheduler"}]},
-        }))
-        self.tmp = tmp
-        self.proc: Proc | None = None
-        self.sched: Proc | None = None
-
-    def start(self) -> None:
-        self.proc = Proc(["operator", "--config", str(self.config), "--kubeconfig", str(self.c.kubeconfig),
-                          "--namespace", NS], self.tmp / "operator.log")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.p.poll() is not None:
-                pytest.fail(f"grove operator exited {self.proc.p.returncode}:\n{self.proc.tail()}")
-            if _get(f"http://127.0.0.1:{self.health_port}/readyz")[0] == 200:
-                return
-            time.sleep(0.3)
-        pytest.fail(f"grove operator never became ready:\n{self.proc.tail()}")
-
-    def start_scheduler(self) -> None:
-        self.sched = Proc(["scheduler", "--config", str(self.config), "--kubeconfig", str(self.c.kubeconfig),
-                           "--namespace", NS,
-                           "--health-port", str(self.sched_health), "--metrics-port", str(self.sched_metrics)],
-                          self.tmp / "scheduler.log")
-
-    def metrics(self) -> str:
-        return _get(f"http://127.0.0.1:{self.metrics_port}/metrics")[1]
-
-
-def webhook_configs(port: int) -> list[dict[str, Any]]:
-    """The chart's admission configurations, pointed at https://127.0.0.1:<port> instead of the Service."""
-    out = helm("template", "grove", str(CHART), "-n", NS, "--show-only", "templates/webhooks.yaml").stdout
-    docs = [d for d in yaml.safe_load_all(out) if d]
-    for d in docs:
-        for hook in d["webhooks"]:
-            path = hook["clientConfig"]["service"]["path"]
-            hook["clientConfig"] = {"url": f"https://127.0.0.1:{port}{path}"}
-    return docs
 
 
 @pytest.fixture(scope="module")
 def operator(e2e_cluster: E2ECluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
     c = e2e_cluster
-    c.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=grove-crd-installer",
-              "-f", str(CHART / "crds"))
-    c.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
-    for ns in (NS, WORK_NS):
-        c.kubectl("create", "namespace", ns, check=False)
-    op = Operator(c, tmp_path_factory.mktemp("operator"))
-    hooks = webhook_configs(op.webhook_port)
     try:
-        c.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": hooks}))
-        op.start()
-        yield op
+        with operator_running(c, tmp_path_factory.mktemp("operator"), namespaces=[WORK_NS]) as op:
+            yield op
     finally:
-        for d in hooks:
-            c.kubectl("delete", d["kind"].lower(), d["metadata"]["name"], "--ignore-not-found", check=False)
         c.kubectl("delete", "podcliquesets", "--all", "-n", WORK_NS, "--wait=false", check=False)
-        for p in (op.sched, op.proc):
-            if p is not None:
-                p.stop()
 
 
 def test_operator_is_ready_leader_and_injected_the_ca(operator: Operator, e2e_cluster: E2ECluster) -> None:
