@@ -12,30 +12,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from grove.api import constants as c
+from grove.kube import objects
 
 Obj = dict[str, Any]
 
 
-def json_copy(value: Any) -> Any:
-    """Deep copy of JSON-shaped data (dicts, lists, scalars)."""
-    if isinstance(value, dict):
-        return {k: json_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_copy(v) for v in value]
-    return value
-
-
-def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    m = obj.get("metadata")
-    return m if isinstance(m, Mapping) else {}
-
-
-def name_of(obj: Mapping[str, Any]) -> str:
-    return str(_meta(obj).get("name") or "")
-
-
-def labels_of(obj: Mapping[str, Any]) -> dict[str, str]:
-    return dict(_meta(obj).get("labels") or {})
+# The generic readers live in grove.kube.objects; planners keep these names for readability.
+json_copy = objects.deep_copy
+_meta = objects.meta
+name_of = objects.name
+labels_of = objects.labels
+phase = objects.pod_phase
+node_name = objects.node_name
 
 
 def label(obj: Mapping[str, Any], key: str) -> str | None:
@@ -55,29 +43,13 @@ def owner_uids(obj: Mapping[str, Any]) -> set[str]:
     return {str(r.get("uid")) for r in _meta(obj).get("ownerReferences") or [] if r.get("uid")}
 
 
-def phase(pod: Mapping[str, Any]) -> str:
-    status = pod.get("status")
-    return str(status.get("phase") or "") if isinstance(status, Mapping) else ""
-
-
-def node_name(pod: Mapping[str, Any]) -> str:
-    spec = pod.get("spec")
-    return str(spec.get("nodeName") or "") if isinstance(spec, Mapping) else ""
-
-
 def hostname(pod: Mapping[str, Any]) -> str:
     spec = pod.get("spec")
     return str(spec.get("hostname") or "") if isinstance(spec, Mapping) else ""
 
 
 def condition(obj: Mapping[str, Any], cond_type: str) -> Mapping[str, Any] | None:
-    status = obj.get("status")
-    if not isinstance(status, Mapping):
-        return None
-    for cond in status.get("conditions") or []:
-        if cond.get("type") == cond_type:
-            return dict(cond)
-    return None
+    return objects.get_condition(obj, cond_type)
 
 
 def condition_status(obj: Mapping[str, Any], cond_type: str) -> str | None:
