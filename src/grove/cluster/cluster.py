@@ -55,9 +55,8 @@ class EmbeddedCluster:
         self.lifecycle.on_removed.append(self._on_removed)
         self.lifecycle.crd_instances = self._crd_instances
         self.admission = AdmissionChain()
-        if self.persistence is not None and self.persistence.load_into(self.store, self.registry):
-            pass
-        else:
+        restored = self.persistence is not None and self.persistence.load_into(self.store, self.registry)
+        if not restored:
             for ns in INITIAL_NAMESPACES:
                 self.store.put(NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
                     "name": ns, "uid": self.new_uid(), "creationTimestamp": self.now(), "generation": 1,
