@@ -8,8 +8,10 @@ asks for it (see :class:`grove.runtime.manager.Manager`). The loop is client-go'
   bookmarks, advancing the resourceVersion on every event and bookmark.
 * A watch that simply ends (server timeout) is re-opened from the last resourceVersion.
 * Gone (410, raised or as an ERROR event), any other ERROR event, or a broken stream (an exception)
-  cause a fresh LIST. Failures back off with jitter on the injected clock; a plain 410 relists at once
-  unless it follows the list immediately.
+  cause a fresh LIST. Failures back off with jitter on the injected clock; a 410 relists at once
+  unless it is the second in a row with no event in between. (Relisting at once matters on virtual
+  time: a backoff is a clock sleeper, and a controller spinning on a stale cache would never let the
+  clock reach it.)
 
 Duplicate deliveries are harmless: an ADDED/MODIFIED event whose object has the resourceVersion already
 cached fires nothing. A DELETED event always fires ``on_delete`` (client-go does the same), so an
@@ -88,6 +90,7 @@ class Informer:
         self._busy = False
         self._sleep_until: float | None = None
         self.resource_version: str | None = None
+        self._empty_gones = 0
         self.lists_total = 0
         self.relists_by_reason: dict[str, int] = {}
 
@@ -229,7 +232,10 @@ class Informer:
                     self._busy = False
                     self._changed()
             except Gone as exc:
-                raise _Relist("Gone", backoff=events_since_list == 0) from exc
+                # the first 410 relists at once; only a 410 straight after a list that already followed
+                # an empty 410 backs off (a server that expires every watch must not make us spin)
+                self._empty_gones = self._empty_gones + 1 if events_since_list == 0 else 0
+                raise _Relist("Gone", backoff=self._empty_gones > 1) from exc
             finally:
                 self._busy = True
                 aclose = getattr(stream, "aclose", None)

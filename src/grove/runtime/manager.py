@@ -15,6 +15,7 @@ that every queue and informer pokes, so it costs nothing while work runs.
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import TYPE_CHECKING
 
 from grove.kube.client import KubeClient
@@ -22,7 +23,7 @@ from grove.kube.clock import Clock, RealClock
 from grove.runtime.cache import Indexer
 from grove.runtime.controller import Controller, Reconciler
 from grove.runtime.informer import Informer, InformerKey
-from grove.runtime.ratelimit import RateLimiter
+from grove.runtime.ratelimit import JitteredBackoff, RateLimiter
 
 if TYPE_CHECKING:
     from grove.runtime.builder import Builder
@@ -34,8 +35,10 @@ MAX_DEFERRAL_SECONDS = 1.0
 
 class Manager:
     def __init__(self, client: KubeClient, clock: Clock | None = None, *,
-                 watch_timeout_seconds: float | None = None) -> None:
+                 watch_timeout_seconds: float | None = None, rng: random.Random | None = None) -> None:
+        """``rng`` seeds the informers' relist jitter (pass one for reproducible virtual-time runs)."""
         self.client = client
+        self._rng = rng or random.Random()
         self.clock: Clock = clock or RealClock()
         self._watch_timeout = watch_timeout_seconds
         self._informers: dict[InformerKey, Informer] = {}
@@ -53,6 +56,7 @@ class Manager:
         inf = self._informers.get(key)
         if inf is None:
             inf = Informer(self.client, key, self.clock, on_change=self._poke,
+                           backoff=JitteredBackoff(rng=random.Random(self._rng.random())),
                            watch_timeout_seconds=self._watch_timeout)
             self._informers[key] = inf
             if self._started:
