@@ -132,6 +132,6 @@ class ControllerUnderFaults(RuleBasedStateMachine):
 
 
 ControllerUnderFaults.TestCase.settings = settings(
-    max_examples=int(os.environ.get("GROVE_FAULT_EXAMPLES", "25")), stateful_step_count=25, deadline=None,
+    max_examples=int(os.environ.get("GROVE_FAULT_EXAMPLES", "50")), stateful_step_count=25, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestControllerUnderFaults = ControllerUnderFaults.TestCase
