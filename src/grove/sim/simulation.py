@@ -107,6 +107,33 @@ class Simulation:
         await self.kubelet.stop()
         self._started = False
 
+    async def restart_operator(self, *, crash: bool = True, client: KubeClient | None = None) -> Manager:
+        """Stop the operator (Grove controllers, gang scheduler and their informers) and start a fresh one
+        on the same cluster; the store, admission and the fake kubelet (a node component) live on.
+
+        ``crash``: die like a killed process: every worker is cancelled wherever it is (mid-reconcile,
+        mid-write: a write cancelled before it commits never happens), nothing is drained. Otherwise
+        queued and in-flight work is drained first, as on a graceful shutdown. Either way the new
+        manager starts with nothing in memory (caches, queues, backoffs, expectations): it relists.
+        ``client``: what the new operator talks through (default: as at :meth:`start`), e.g.
+        ``cluster.client_for(UserInfo(...))`` so admission can tell operator writes apart.
+        Returns the new manager (also :attr:`manager`).
+        """
+        old = self.manager
+        if crash:
+            # All at once, so no worker gets a head start on the others' cancellation.
+            await asyncio.gather(*(ctrl.stop(drain=False) for ctrl in old.controllers.values()))
+        await old.stop()
+        if client is None:
+            wrap = self.options.client_wrapper
+            client = self.client if wrap is None else wrap(self.client)
+        self.manager = Manager(client, self.clock)
+        setup_controllers(self.manager, config=self.config, initc_image=self.options.initc_image,
+                          wait_for_sa_token=self.options.wait_for_sa_token)
+        self.scheduler = setup_scheduler(self.manager, config=self.config)
+        await self.manager.start()
+        return self.manager
+
     async def __aenter__(self) -> Simulation:
         await self.start()
         return self
