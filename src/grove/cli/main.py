@@ -44,4 +44,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as ``python -m grove.cli.main``: sub-command modules register on the importable module's app,
+    # not on this ``__main__`` copy, so hand over to it.
+    from grove.cli import main as cli
+
+    cli.main()
