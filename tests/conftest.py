@@ -16,12 +16,14 @@ them to the very end of the session, after every other test that may still need 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from grove.devcluster import (
     BinariesMissing,
@@ -31,6 +33,12 @@ from grove.devcluster import (
     DevClusterOptions,
 )
 from tests.e2e.harness import E2E_NODES, E2ECluster
+
+# Property tests explore new random examples on developers' machines; CI replays a fixed, derandomized
+# sequence so a green run means the same thing every time (example counts are set per test).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def _ensure_binaries(tmp_root: Path) -> ControlPlaneBinaries:
