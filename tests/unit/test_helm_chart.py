@@ -15,6 +15,8 @@ import yaml
 from grove.api.crds import generate_crds, to_yaml
 from grove.devcluster import ControlPlaneBinaries
 from grove.operator.config import load_operator_config
+from grove.webhook.authorizer import PROTECTED
+from grove.webhook.certs import VALIDATING_CONFIGS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "grove"
@@ -197,6 +199,31 @@ def test_rendered_crds_are_the_chart_crds(rendered: list[dict[str, Any]]) -> Non
     assert crds == {c["metadata"]["name"] for c in generate_crds()}
 
 
-def test_enabling_the_unimplemented_authorizer_fails_loudly() -> None:
-    proc = helm("template", "grove", str(CHART), "--set", "config.authorizer.enabled=true", check=False)
-    assert proc.returncode != 0 and "authorizer" in proc.stderr
+def test_authorizer_webhook_renders_only_when_enabled(rendered: list[dict[str, Any]]) -> None:
+    """Spec §2/§2.4: the configuration, its rules equal to the authorizer's rule table, the objectSelector, the
+    common settings; the operator may inject its caBundle (certs list + RBAC resourceNames); exempt users reach
+    the operator configuration."""
+    assert not [d for d in rendered if d["metadata"]["name"] == "authorizer-webhook"]
+    docs = render("config.authorizer.enabled=true", "config.authorizer.exemptServiceAccountUserNames={u1,u2}")
+    (hook,) = one(docs, "ValidatingWebhookConfiguration", "authorizer-webhook")["webhooks"]
+    assert hook["name"] == "authorizer.webhooks.grove.io"
+    assert hook["clientConfig"]["service"] == {"name": "grove-operator", "namespace": NS,
+                                               "path": "/webhooks/authorizer-webhook", "port": 443}
+    assert (hook["failurePolicy"], hook["matchPolicy"], hook["sideEffects"], hook["timeoutSeconds"]) == \
+        ("Fail", "Exact", "None", 10)
+    assert hook["admissionReviewVersions"] == ["v1"]
+    assert hook["objectSelector"] == {"matchLabels": {"app.kubernetes.io/managed-by": "grove-operator"}}
+    rules: dict[tuple[str, str], set[str]] = {}
+    for rule in hook["rules"]:
+        assert rule["apiVersions"] == ["*"] and rule["scope"] == "Namespaced"
+        for group in rule["apiGroups"]:
+            for res in rule["resources"]:
+                rules.setdefault((group, res), set()).update(rule["operations"])
+    assert rules == {key: set(ops) for key, ops in PROTECTED.items()}
+    assert rules[("", "pods")] == {"UPDATE"} and rules[("scheduler.grove.io", "podgangs")] == \
+        {"CREATE", "UPDATE", "DELETE"}
+    assert "authorizer-webhook" in VALIDATING_CONFIGS
+    role = one(docs, "ClusterRole", "grove-operator")
+    assert any("authorizer-webhook" in r.get("resourceNames", []) and "patch" in r["verbs"] for r in role["rules"])
+    cfg = yaml.safe_load(one(docs, "ConfigMap", "grove-operator-config")["data"]["config.yaml"])
+    assert cfg["authorizer"] == {"enabled": True, "exemptServiceAccountUserNames": ["u1", "u2"]}

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from grove.api import constants as c
 from grove.api.duration import parse_duration
 from grove.api.models.config import OperatorConfiguration
 from grove.kube.client import KubeClient
@@ -30,6 +31,7 @@ from grove.kube.errors import ApiError
 from grove.operator.metrics import Metrics, webhook_lines
 from grove.runtime.leaderelection import LeaderElectionConfig, LeaderElector
 from grove.runtime.manager import Manager
+from grove.webhook.authorizer import operator_username
 from grove.webhook.certs import ensure_certificates
 from grove.webhook.server import AdmissionHandlers, ApiServerLookup, WebhookServer, server_ssl_context
 
@@ -53,6 +55,14 @@ def operator_namespace(explicit: str | None = None) -> str:
         if ns:
             return ns
     return "default"
+
+
+DEFAULT_SERVICE_ACCOUNT = "grove-operator"
+
+
+def operator_service_account() -> str:
+    """``$GROVE_OPERATOR_SERVICE_ACCOUNT_NAME`` (set by the chart), else the chart's default name."""
+    return os.environ.get(c.ENV_OPERATOR_SERVICE_ACCOUNT_NAME) or DEFAULT_SERVICE_ACCOUNT
 
 
 def bind_host(address: str) -> tuple[str, int | None]:
@@ -156,7 +166,8 @@ class GroveProcess:
         else:
             return
         hooks = self.config.server.webhooks
-        handlers = AdmissionHandlers(self.config, ApiServerLookup(self.client, self.config))
+        handlers = AdmissionHandlers(self.config, ApiServerLookup(self.client, self.config),
+                                     operator_user=operator_username(self.namespace, operator_service_account()))
         host, port = bind_host(hooks.bind_address)
         self._webhook = WebhookServer(handlers, host=host, port=port if port is not None else hooks.port,
                                       ssl_context=server_ssl_context(str(served.cert_file), str(served.key_file)))

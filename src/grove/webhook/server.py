@@ -5,7 +5,9 @@ outcome: the defaulting webhook answers a JSONPatch (the diff between the object
 defaulted one); validating webhooks answer allowed, or a denial with ``status.code 422``, ``reason
 Invalid``, the kube-apiserver style message and one ``details.causes`` entry per field error. Warnings
 pass through. ClusterTopologyBindings (and Volcano queues, when that backend is enabled) are read from
-the API server per PodCliqueSet review, so validation never judges against a stale topology.
+the API server per PodCliqueSet review, so validation never judges against a stale topology. The authorizer
+(spec §2.4, served only when ``authorizer.enabled``) reads the parent PodCliqueSet the same way and denies
+with ``403 Forbidden``.
 
 A review that cannot be decoded gets HTTP 400; an unexpected failure inside a handler becomes a denial
 with code 500 (the configurations use failurePolicy Fail, so nothing is admitted unvalidated).
@@ -37,6 +39,7 @@ from grove.webhook.admission import (
     validate_cluster_topology_object,
     validate_podcliqueset_object,
 )
+from grove.webhook.authorizer import AuthorizerPolicy, AuthorizerRequest, authorize
 from grove.webhook.jsonpatch import diff
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ ADMISSION_REVIEW_API = "admission.k8s.io/v1"
 PATH_DEFAULT_PCS = "/webhooks/default-podcliqueset"
 PATH_VALIDATE_PCS = "/webhooks/validate-podcliqueset"
 PATH_VALIDATE_CTB = "/webhooks/validate-clustertopology"
+PATH_AUTHORIZER = "/webhooks/authorizer-webhook"
 VOLCANO_QUEUE_API = "scheduling.volcano.sh/v1beta1"
 
 Review = dict[str, Any]
@@ -68,6 +72,13 @@ class ApiServerLookup:
                 queues = []
             bodies += [{**q, "apiVersion": VOLCANO_QUEUE_API, "kind": "Queue"} for q in queues]
         return OfflineLookup.from_bodies(bodies)
+
+    async def podcliqueset(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The parent PodCliqueSet for the authorizer, or ``None`` when it (or its CRD) does not exist."""
+        try:
+            return await self.client.get(c.API_VERSION, c.KIND_PCS, name, namespace)
+        except NotFound:
+            return None
 
 
 def cause_type(err: FieldError) -> str:
@@ -96,9 +107,12 @@ def _name(obj: dict[str, Any] | None) -> str:
 class AdmissionHandlers:
     """AdmissionReview in, AdmissionReview out, per webhook path. Counts requests for /metrics."""
 
-    def __init__(self, config: OperatorConfiguration, lookup: ApiServerLookup | None) -> None:
+    def __init__(self, config: OperatorConfiguration, lookup: ApiServerLookup | None, *,
+                 operator_user: str = "") -> None:
         self.config = config
         self.lookup = lookup
+        self.authorizer_policy = AuthorizerPolicy.build(operator_user,
+                                                        config.authorizer.exempt_service_account_user_names)
         self.requests: Counter[tuple[str, bool]] = Counter()
         self.latency_seconds_total: dict[str, float] = {}
 
@@ -133,6 +147,19 @@ class AdmissionHandlers:
             return {"allowed": True}
         outcome = validate_cluster_topology_object(obj, config=self.config)
         return self._verdict(outcome, c.KIND_CTB, _name(obj))
+
+    async def authorize(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Managed-resource protection (spec §2.4): a denial is 403 Forbidden with an actionable message."""
+        async def parent(namespace: str, name: str) -> dict[str, Any] | None:
+            return await self.lookup.podcliqueset(namespace, name) if self.lookup is not None else None
+
+        verdict = await authorize(AuthorizerRequest.from_admission(request), self.authorizer_policy, parent)
+        response: dict[str, Any] = {"allowed": verdict.allowed}
+        if not verdict.allowed:
+            response["status"] = {"code": 403, "status": "Failure", "reason": "Forbidden", "message": verdict.message}
+        if verdict.warnings:
+            response["warnings"] = verdict.warnings
+        return response
 
     @staticmethod
     def _verdict(outcome: AdmissionOutcome, kind: str, name: str) -> dict[str, Any]:
@@ -169,8 +196,12 @@ class AdmissionHandlers:
                 "response": response}
 
     def routes(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]:
-        return {PATH_DEFAULT_PCS: self.default_pcs, PATH_VALIDATE_PCS: self.validate_pcs,
-                PATH_VALIDATE_CTB: self.validate_ctb}
+        routes: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]] = {
+            PATH_DEFAULT_PCS: self.default_pcs, PATH_VALIDATE_PCS: self.validate_pcs,
+            PATH_VALIDATE_CTB: self.validate_ctb}
+        if self.config.authorizer.enabled:
+            routes[PATH_AUTHORIZER] = self.authorize
+        return routes
 
 
 def webhook_app(handlers: AdmissionHandlers) -> web.Application:
