@@ -5,7 +5,8 @@ labels < pod identity labels: podclique, replica index, podgang, pod index), ``g
 reference to the PodClique; the scheduling gate ``grove.io/podgang-pending-creation`` *replacing* any user
 gates (the PodGang decides when the pod may be scheduled); the scheduler backend's ``PreparePod`` marks;
 five GROVE_* env vars prepended to every container and init container (same-named user vars dropped);
-hostname ``<pclqFQN>-<k>`` under subdomain ``<pcs>-<i>`` (the headless Service); and, when the PodClique
+hostname ``<pclqFQN>-<k>`` under subdomain ``<pcs>-<i>`` (the headless Service); the shared
+ResourceClaims of spec §11.1 on the pod and every container; and, when the PodClique
 starts after others, the ``grove-initc`` waiter with its two volumes. The input PodClique is never mutated.
 """
 
@@ -20,6 +21,7 @@ from grove.api import names
 from grove.api.models.core import PodClique, PodCliqueSet
 from grove.controllers.common.ownership import default_labels, merge_labels, owner_reference
 from grove.controllers.common.podutil import json_copy
+from grove.controllers.common.resource_claims import PodPlace, inject_claims, pod_claim_names
 from grove.controllers.common.startup import template_for_pclq
 
 POD_ENV_NAMES = (
@@ -173,6 +175,22 @@ def pclq_pcs_replica(pcs: PodCliqueSet, pclq: PodClique) -> int:
     return idx
 
 
+def pod_place(pcs: PodCliqueSet, pclq: PodClique, pod_index: int) -> PodPlace | None:
+    """Where the pod sits for ResourceClaim injection (None if the PodClique matches no clique)."""
+    fqn = pclq.metadata.name or ""
+    tmpl = template_for_pclq(pcs, fqn)
+    if tmpl is None:
+        return None
+    i = pclq_pcs_replica(pcs, pclq)
+    labels = pclq.metadata.labels or {}
+    pcsg_fqn = labels.get(c.LABEL_PCSG)
+    raw_j = labels.get(c.LABEL_PCSG_REPLICA_INDEX)
+    prefix = f"{pcs.metadata.name}-{i}-"
+    if pcsg_fqn and pcsg_fqn.startswith(prefix) and raw_j is not None and raw_j.isdigit():
+        return PodPlace(i, tmpl.name, fqn, pod_index, pcsg_fqn[len(prefix):], pcsg_fqn, int(raw_j))
+    return PodPlace(i, tmpl.name, fqn, pod_index)
+
+
 def build_pod(
     pcs: PodCliqueSet, pclq: PodClique, pod_index: int, settings: PodSettings | None = None
 ) -> dict[str, Any]:
@@ -209,6 +227,9 @@ def build_pod(
     prepend_env(spec, grove_pod_env(pcs_name, i, fqn, namespace))
     spec["hostname"] = names.pod_hostname(fqn, pod_index)
     spec["subdomain"] = names.headless_service_name(pcs_name, i)
+    place = pod_place(pcs, pclq, pod_index)
+    if place is not None:
+        inject_claims(spec, pod_claim_names(pcs, place))
     if pclq.spec.starts_after:
         add_init_container(spec, pcs, list(pclq.spec.starts_after), settings)
     return pod

@@ -16,7 +16,9 @@ from typing import Any
 from grove.api import constants as c
 from grove.api.models.core import PodClique, PodCliqueSet
 from grove.controllers.common import podutil as pu
+from grove.controllers.common import resource_claims as rc
 from grove.controllers.common.hashing import pod_template_hash
+from grove.controllers.common.ownership import owner_reference_to_dict
 from grove.controllers.common.reconciler_support import (
     MANAGED_BY_SELECTOR,
     REQUEUE_SECONDS,
@@ -37,6 +39,7 @@ from grove.controllers.podclique.plan_deletions import expected_pod_template_has
 from grove.controllers.podclique.reconciler_pods import PodSync
 from grove.controllers.podclique.status import compute_podclique_status
 from grove.controllers.podclique.update import PclqUpdate, plan_update
+from grove.controllers.podcliqueset.components.claims import ClaimSync
 from grove.controllers.podcliqueset.plan_update import currently_updating
 from grove.kube.errors import Invalid, NotFound
 from grove.runtime.controller import Controller, Result
@@ -91,6 +94,7 @@ class PodCliqueReconciler:
         self.expectations = ExpectationsStore(manager.clock)
         self.recorder = EventRecorder(manager.client, manager.clock, NAME)
         self.pod_sync = PodSync(self.client, self.expectations, self.recorder, settings)
+        self.claims = ClaimSync(manager)
 
     def setup(self, manager: Manager) -> Controller:
         self.pod_informer.add_event_handler(self.expectations.event_handler(controller_owner_key))
@@ -144,6 +148,7 @@ class PodCliqueReconciler:
             return None
         pcs = PodCliqueSet.model_validate(pcs_obj)
         pcs_hash = (pcs_obj.get("status") or {}).get("currentGenerationHash")
+        await self._sync_claims(obj, pclq, pcs)
         pods = self.pods.by_controller_uid(_meta(obj)["uid"])
         await self.pod_sync.sync(key, pcs, pclq, obj, pods, expected_pod_template_hash(pclq, pcs_hash))
         pods = self.pods.by_controller_uid(_meta(obj)["uid"])
@@ -153,6 +158,13 @@ class PodCliqueReconciler:
         if update.delete:
             await self.pod_sync.delete_pods(key, obj, update.delete)
         return Result(requeue_after=REQUEUE_SECONDS) if gated_left or update.requeue else None
+
+    async def _sync_claims(self, obj: Obj, pclq: PodClique, pcs: PodCliqueSet) -> None:
+        """PCLQ-level ResourceClaims, before pods (spec §5.3, §11.1)."""
+        tmpl = template_for_pclq(pcs, pclq.metadata.name or "")
+        sharing = rc.clique_sharing(pcs, tmpl.name) if tmpl is not None else []
+        level = rc.pclq_level(pclq.metadata.name or "", pclq.spec.replicas, owner_reference_to_dict(obj))
+        await self.claims.apply(self.client, pcs, level, sharing)
 
     async def _release_gates(self, req: Request, pclq: PodClique, pods: list[Obj]) -> bool:
         """Remove Grove's gate from every releasable pod; True if gated pods remain."""

@@ -16,8 +16,9 @@ from typing import Any
 
 from grove.api import constants as c
 from grove.api.models.core import PodClique, PodCliqueScalingGroup, PodCliqueSet
+from grove.controllers.common import resource_claims as rc
 from grove.controllers.common.hashing import pod_template_hash
-from grove.controllers.common.ownership import default_labels, selector_string
+from grove.controllers.common.ownership import default_labels, owner_reference_to_dict, selector_string
 from grove.controllers.common.reconciler_support import (
     REQUEUE_SECONDS,
     ControllerSettings,
@@ -39,6 +40,7 @@ from grove.controllers.podcliquescalinggroup.plan_update import (
     start_progress,
 )
 from grove.controllers.podcliquescalinggroup.status import compute_pcsg_status
+from grove.controllers.podcliqueset.components.claims import ClaimSync
 from grove.controllers.podcliqueset.plan_termination import termination_delay_seconds
 from grove.controllers.podcliqueset.plan_update import currently_updating
 from grove.kube.errors import ApiError, NotFound
@@ -102,6 +104,7 @@ class PodCliqueScalingGroupReconciler:
         self.pclqs = manager.cache(c.API_VERSION, c.KIND_PCLQ)
         self.pcs = manager.cache(c.API_VERSION, c.KIND_PCS)
         self.recorder = EventRecorder(manager.client, manager.clock, NAME)
+        self.claims = ClaimSync(manager)
 
     def setup(self, manager: Manager) -> Controller:
         return (manager.builder(NAME)
@@ -129,6 +132,7 @@ class PodCliqueScalingGroupReconciler:
             return None
         pcs = PodCliqueSet.model_validate(pcs_obj)
         pcsg = PodCliqueScalingGroup.model_validate(obj)
+        await self._sync_claims(obj, pcs, pcsg)
         members = self.pclqs.by_controller_uid(str(_meta(obj)["uid"]))
         await self._scale_in(req, pcs_name or "", pcsg, members)
         await self._sync_members(pcs, pcsg, members)
@@ -203,6 +207,14 @@ class PodCliqueScalingGroupReconciler:
             await self._delete_replica(req, obj, pcs_name, pcsg, j,
                                        "gang termination: MinAvailable breached longer than terminationDelay")
         return plan.requeue_after
+
+    async def _sync_claims(self, obj: Obj, pcs: PodCliqueSet, pcsg: PodCliqueScalingGroup) -> None:
+        """Sync step 1: PCSG-level ResourceClaims (spec §11.1)."""
+        fqn = pcsg.metadata.name or ""
+        raw = (_meta(obj).get("labels") or {}).get(c.LABEL_PCS_REPLICA_INDEX)
+        sharing = rc.pcsg_sharing(pcs, fqn, int(raw)) if raw is not None and str(raw).isdigit() else []
+        level = rc.pcsg_level(fqn, pcsg.spec.replicas, owner_reference_to_dict(obj))
+        await self.claims.apply(self.client, pcs, level, sharing)
 
     async def _scale_in(self, req: Request, pcs_name: str, pcsg: PodCliqueScalingGroup, members: list[Obj]) -> None:
         for j in replicas_to_remove(member_replica_indices(members), pcsg.spec.replicas):

@@ -28,6 +28,7 @@ from grove.controllers.common.reconciler_support import (
 from grove.controllers.common.topology import topology_name
 from grove.controllers.podcliqueset.components.access import TokenPendingError, sync_access
 from grove.controllers.podcliqueset.components.children import sync_scaling_groups, sync_standalone_podcliques
+from grove.controllers.podcliqueset.components.claims import ClaimSync, sync_pcs_claims
 from grove.controllers.podcliqueset.components.context import MANAGED_KINDS, Caches, PcsContext
 from grove.controllers.podcliqueset.components.podgangs import binding_for, sync_podgangs
 from grove.controllers.podcliqueset.components.replica import sync_gang_termination, sync_rolling_update
@@ -80,6 +81,7 @@ class PodCliqueSetReconciler:
         self.settings = settings
         self.caches = Caches.of(manager)
         self.recorder = EventRecorder(manager.client, manager.clock, NAME)
+        self.claims = ClaimSync(manager)
 
     # -- wiring ------------------------------------------------------------------------------------
 
@@ -145,6 +147,7 @@ class PodCliqueSetReconciler:
         except TokenPendingError as exc:
             log.info("%s: %s; PodCliques and PodGangs wait", req, exc)
             requeue = True
+        await sync_pcs_claims(self.claims, self.client, obj, pcs)  # G1: PCS-level ResourceClaims (§11.1)
         if not requeue:
             await sync_standalone_podcliques(ctx)
             await sync_scaling_groups(ctx)
