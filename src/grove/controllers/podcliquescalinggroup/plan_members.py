@@ -17,6 +17,7 @@ from grove.api import constants as c
 from grove.api import names
 from grove.api.models.core import PodCliqueScalingGroup, PodCliqueScalingGroupConfig, PodCliqueSet
 from grove.controllers.common.hashing import pod_template_hash
+from grove.controllers.common.mnnvl import inject_mnnvl
 from grove.controllers.common.ownership import component_labels, merge_labels, object_meta, owner_reference
 from grove.controllers.common.startup import starts_after_fqns
 from grove.controllers.podcliqueset.plan_children import pclq_annotations, pclq_spec
@@ -71,7 +72,10 @@ def plan_member_podclique(
     clique_name: str,
     existing_replicas: int | None = None,
     template_hash: str | None = None,
+    *,
+    mnnvl: bool = False,
 ) -> dict[str, Any]:
+    """``mnnvl`` (``network.autoMNNVLEnabled``) injects the ComputeDomain claim if enrolled (§11.3)."""
     pcs_name = pcs.metadata.name or ""
     pcsg_fqn = pcsg.metadata.name or ""
     i = pcs_replica_of(pcs, pcsg)
@@ -95,6 +99,8 @@ def plan_member_podclique(
     for key in ("initContainers", "containers"):
         for container in pod_spec.get(key) or []:
             container["env"] = list(container.get("env") or []) + [dict(e) for e in env]
+    if mnnvl:
+        inject_mnnvl(spec, pcs, i, clique)
     owner = owner_reference(c.API_VERSION, c.KIND_PCSG, pcsg_fqn, pcsg.metadata.uid or "")
     return {
         "apiVersion": c.API_VERSION,
@@ -112,7 +118,8 @@ def plan_member_podclique(
 
 
 def plan_member_podcliques(
-    pcs: PodCliqueSet, pcsg: PodCliqueScalingGroup, existing_replicas: Mapping[str, int] | None = None
+    pcs: PodCliqueSet, pcsg: PodCliqueScalingGroup, existing_replicas: Mapping[str, int] | None = None,
+    *, mnnvl: bool = False,
 ) -> list[dict[str, Any]]:
     """Member PodCliques of replicas ``[0, spec.replicas)``, replica-major, cliques in group order."""
     existing = existing_replicas or {}
@@ -122,7 +129,7 @@ def plan_member_podcliques(
               if cl.name in pcsg.spec.clique_names}
     return [
         plan_member_podclique(pcs, pcsg, j, cl, existing.get(names.pcsg_member_pclq_name(pcsg_fqn, j, cl)),
-                              hashes.get(cl))
+                              hashes.get(cl), mnnvl=mnnvl)
         for j in range(pcsg.spec.replicas)
         for cl in pcsg.spec.clique_names
     ]

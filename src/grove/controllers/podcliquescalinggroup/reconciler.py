@@ -227,7 +227,8 @@ class PodCliqueScalingGroupReconciler:
         live = {_meta(m)["name"]: m for m in members if not _meta(m).get("deletionTimestamp")}
         replicas = {n: int((m.get("spec") or {}).get("replicas") or 0) for n, m in live.items()}
         in_place = ((pcs.spec.update_strategy.type if pcs.spec.update_strategy else None) == "OnDelete")
-        for desired in plan_member_podcliques(pcs, pcsg, replicas):
+        mnnvl = self.settings.config.network.auto_mnnvl_enabled
+        for desired in plan_member_podcliques(pcs, pcsg, replicas, mnnvl=mnnvl):
             name = desired["metadata"]["name"]
             if name in live and not in_place:
                 continue

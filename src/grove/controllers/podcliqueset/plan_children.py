@@ -19,6 +19,7 @@ from grove.api import constants as c
 from grove.api import names
 from grove.api.models.core import PodCliqueScalingGroupConfig, PodCliqueSet, PodCliqueTemplateSpec
 from grove.controllers.common.hashing import pod_template_hash
+from grove.controllers.common.mnnvl import inject_mnnvl
 from grove.controllers.common.ownership import component_labels, merge_labels, object_meta
 from grove.controllers.common.startup import group_min_available, group_of, starts_after_fqns
 from grove.controllers.podcliqueset.plan_access import (
@@ -51,9 +52,10 @@ def pclq_spec(clique: PodCliqueTemplateSpec, replicas: int, starts_after: list[s
 
 def plan_standalone_podclique(
     pcs: PodCliqueSet, replica: int, clique: PodCliqueTemplateSpec, existing_replicas: int | None = None,
-    template_hash: str | None = None,
+    template_hash: str | None = None, *, mnnvl: bool = False,
 ) -> dict[str, Any]:
-    """``template_hash`` lets callers planning many replicas hash each clique template once."""
+    """``template_hash`` lets callers planning many replicas hash each clique template once; ``mnnvl``
+    (``network.autoMNNVLEnabled``) injects the ComputeDomain claim into enrolled cliques (§11.3)."""
     pcs_name = pcs.metadata.name or ""
     fqn = names.pclq_name(pcs_name, replica, clique.name)
     component = component_labels(pcs_name, c.COMPONENT_PCS_PODCLIQUE, fqn)
@@ -63,6 +65,9 @@ def plan_standalone_podclique(
         clique, pcs.spec.template.priority_class_name)
     labels = merge_labels(clique.labels, component)
     replicas = clique.spec.replicas if existing_replicas is None else existing_replicas
+    spec = pclq_spec(clique, replicas, starts_after_fqns(pcs, replica, clique.name))
+    if mnnvl:
+        inject_mnnvl(spec, pcs, replica, clique)
     return {
         "apiVersion": c.API_VERSION,
         "kind": c.KIND_PCLQ,
@@ -74,12 +79,12 @@ def plan_standalone_podclique(
             annotations=pclq_annotations(clique),
             finalizers=[c.FINALIZER_PCLQ],
         ),
-        "spec": pclq_spec(clique, replicas, starts_after_fqns(pcs, replica, clique.name)),
+        "spec": spec,
     }
 
 
 def plan_standalone_podcliques(
-    pcs: PodCliqueSet, existing_replicas: Mapping[str, int] | None = None
+    pcs: PodCliqueSet, existing_replicas: Mapping[str, int] | None = None, *, mnnvl: bool = False
 ) -> list[dict[str, Any]]:
     """Every replica i, every clique not in a scaling group, in template order."""
     existing = existing_replicas or {}
@@ -90,7 +95,8 @@ def plan_standalone_podcliques(
     for i in range(pcs.spec.replicas or 0):
         for clique in standalone:
             fqn = names.pclq_name(pcs_name, i, clique.name)
-            out.append(plan_standalone_podclique(pcs, i, clique, existing.get(fqn), hashes[clique.name]))
+            out.append(plan_standalone_podclique(pcs, i, clique, existing.get(fqn), hashes[clique.name],
+                                                 mnnvl=mnnvl))
     return out
 
 

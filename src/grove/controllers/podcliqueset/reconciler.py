@@ -15,6 +15,7 @@ from typing import Any
 
 from grove.api import constants as c
 from grove.api.models.core import PodClique, PodCliqueScalingGroup, PodCliqueSet
+from grove.controllers.common import mnnvl
 from grove.controllers.common.hashing import pcs_generation_hash
 from grove.controllers.common.reconciler_support import (
     MANAGED_BY_SELECTOR,
@@ -29,6 +30,11 @@ from grove.controllers.common.topology import topology_name
 from grove.controllers.podcliqueset.components.access import TokenPendingError, sync_access
 from grove.controllers.podcliqueset.components.children import sync_scaling_groups, sync_standalone_podcliques
 from grove.controllers.podcliqueset.components.claims import ClaimSync, sync_pcs_claims
+from grove.controllers.podcliqueset.components.computedomains import (
+    compute_domain_cache,
+    release_compute_domains,
+    sync_compute_domains,
+)
 from grove.controllers.podcliqueset.components.context import MANAGED_KINDS, Caches, PcsContext
 from grove.controllers.podcliqueset.components.podgangs import binding_for, sync_podgangs
 from grove.controllers.podcliqueset.components.replica import sync_gang_termination, sync_rolling_update
@@ -82,6 +88,10 @@ class PodCliqueSetReconciler:
         self.caches = Caches.of(manager)
         self.recorder = EventRecorder(manager.client, manager.clock, NAME)
         self.claims = ClaimSync(manager)
+        # Auto-MNNVL (§11.3): the ComputeDomain informer exists only when the feature is on (preflight
+        # then guarantees the CRD is served).
+        self.compute_domains = (compute_domain_cache(manager)
+                                if settings.config.network.auto_mnnvl_enabled else None)
 
     # -- wiring ------------------------------------------------------------------------------------
 
@@ -100,6 +110,8 @@ class PodCliqueSetReconciler:
         b = b.watches("v1", "Pod", self._pcs_of_pod, Funcs(update=_pod_matters_to_pcs),
                       label_selector=MANAGED_BY_SELECTOR)
         b = b.watches(c.API_VERSION, c.KIND_CTB, self._pcs_of_binding)
+        if self.compute_domains is not None:
+            b = b.owns(mnnvl.API_VERSION, mnnvl.KIND)
         return b.max_concurrent_reconciles(self.settings.config.controllers.pod_clique_set.concurrent_syncs) \
             .complete(self.reconcile)
 
@@ -126,6 +138,8 @@ class PodCliqueSetReconciler:
         if obj is None:
             return None
         if _meta(obj).get("deletionTimestamp"):
+            if self.compute_domains is not None:  # §5: ComputeDomain finalizers go before the PCS's
+                await release_compute_domains(self.client, self.compute_domains, str(_meta(obj)["uid"]))
             await remove_finalizer(self.client, obj, c.FINALIZER_PCS)
             return None
         await add_finalizer(self.client, obj, c.FINALIZER_PCS)
@@ -148,6 +162,8 @@ class PodCliqueSetReconciler:
             log.info("%s: %s; PodCliques and PodGangs wait", req, exc)
             requeue = True
         await sync_pcs_claims(self.claims, self.client, obj, pcs)  # G1: PCS-level ResourceClaims (§11.1)
+        if self.compute_domains is not None:
+            await sync_compute_domains(ctx, self.compute_domains)  # G1: auto-MNNVL ComputeDomains (§11.3)
         if not requeue:
             await sync_standalone_podcliques(ctx)
             await sync_scaling_groups(ctx)

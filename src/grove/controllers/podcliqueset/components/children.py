@@ -52,7 +52,8 @@ def _has(obj: Obj, path: tuple[str, ...]) -> bool:
 
 async def sync_standalone_podcliques(ctx: PcsContext) -> None:
     existing = ctx.owned(ctx.caches.pclq)
-    desired = plan_standalone_podcliques(ctx.pcs, live_replicas(existing))
+    desired = plan_standalone_podcliques(ctx.pcs, live_replicas(existing),
+                                         mnnvl=ctx.settings.config.network.auto_mnnvl_enabled)
     await _sync(ctx, existing, desired, c.COMPONENT_PCS_PODCLIQUE, removals=(("spec", "startsAfter"),))
 
 
