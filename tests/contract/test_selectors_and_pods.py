@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from grove.kube.client import KubeClient
@@ -58,13 +60,22 @@ async def test_unbound_pod_is_removed_at_once(kube: KubeClient, ns: str) -> None
 
 
 async def test_bound_pod_waits_for_grace_zero_confirmation(kube: KubeClient, ns: str) -> None:
-    await kube.create(pod("g", ns, grace=600))
-    await kube.bind(ns, "g", "node-without-kubelet")
-    still = await kube.delete("v1", "Pod", "g", ns)
-    assert still is not None
-    assert still["metadata"]["deletionGracePeriodSeconds"] == 600 and still["metadata"]["deletionTimestamp"]
-    got = await kube.get("v1", "Pod", "g", ns)
-    assert got["metadata"]["deletionTimestamp"]
-    await kube.delete("v1", "Pod", "g", ns, grace_period_seconds=0)
-    with pytest.raises(NotFound):
-        await kube.get("v1", "Pod", "g", ns)
+    # The node must exist (a real cluster's pod GC force-deletes pods bound to missing nodes) and have no
+    # kubelet (KWOK only manages nodes annotated kwok.x-k8s.io/node=fake), so nobody confirms the delete.
+    node = f"no-kubelet-{ns}"
+    await kube.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": node},
+                       "spec": {"unschedulable": True}})
+    try:
+        await kube.create(pod("g", ns, grace=600))
+        await kube.bind(ns, "g", node)
+        still = await kube.delete("v1", "Pod", "g", ns)
+        assert still is not None
+        assert still["metadata"]["deletionGracePeriodSeconds"] == 600 and still["metadata"]["deletionTimestamp"]
+        got = await kube.get("v1", "Pod", "g", ns)
+        assert got["metadata"]["deletionTimestamp"]
+        await kube.delete("v1", "Pod", "g", ns, grace_period_seconds=0)
+        with pytest.raises(NotFound):
+            await kube.get("v1", "Pod", "g", ns)
+    finally:
+        with contextlib.suppress(NotFound):
+            await kube.delete("v1", "Node", node)
