@@ -37,6 +37,18 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def print_version_or_require_config(config: str | None, version: bool) -> bool:
+    """The process commands take exactly one of ``--config FILE`` or ``--version`` (spec §10.3; exit 1
+    otherwise). Returns True when the version was printed and the command is done."""
+    if version == (config is not None):
+        typer.echo("error: pass exactly one of --config FILE or --version", err=True)
+        raise typer.Exit(1)
+    if version:
+        typer.echo(__version__)
+        return True
+    return False
+
+
 def main() -> None:
     for module in COMMAND_MODULES:
         importlib.import_module(module)

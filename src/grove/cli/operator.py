@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from grove import __version__
-from grove.cli.main import app
+from grove.cli.main import app, print_version_or_require_config
 
 
 @app.command("operator")
@@ -22,11 +21,7 @@ def operator(
                                          "$GROVE_OPERATOR_NAMESPACE, the pod's namespace, or default)."),
 ) -> None:
     """Run the Grove operator (controllers, webhooks, probes, metrics)."""
-    if version == (config is not None):
-        typer.echo("error: pass exactly one of --config FILE or --version", err=True)
-        raise typer.Exit(1)
-    if version:
-        typer.echo(__version__)
+    if print_version_or_require_config(config, version):
         return
     from grove.operator.main import RunOptions, run_operator
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from grove import __version__
-from grove.cli.main import app
+from grove.cli.main import app, print_version_or_require_config
 
 
 @app.command("scheduler")
@@ -25,11 +24,7 @@ def scheduler(
     metrics_port: int | None = typer.Option(None, "--metrics-port", help="Override server.metrics.port."),
 ) -> None:
     """Run the Grove gang scheduler."""
-    if version == (config is not None):
-        typer.echo("error: pass exactly one of --config FILE or --version", err=True)
-        raise typer.Exit(1)
-    if version:
-        typer.echo(__version__)
+    if print_version_or_require_config(config, version):
         return
     from grove.operator.main import RunOptions, run_scheduler
 

@@ -27,24 +27,26 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 
-def is_dns1123_label(value: str) -> list[str]:
+def _bounded_match(value: str, max_len: int, pattern: re.Pattern[str], rule: str) -> list[str]:
+    """apimachinery's shape for name checks: a length error and a pattern error, independently."""
     errs: list[str] = []
-    if len(value) > DNS1123_LABEL_MAX:
-        errs.append(f"must be no more than {DNS1123_LABEL_MAX} characters")
-    if not _DNS1123_LABEL.match(value):
-        errs.append("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-                    "and must start and end with an alphanumeric character")
+    if len(value) > max_len:
+        errs.append(f"must be no more than {max_len} characters")
+    if not pattern.match(value):
+        errs.append(rule)
     return errs
+
+
+def is_dns1123_label(value: str) -> list[str]:
+    return _bounded_match(value, DNS1123_LABEL_MAX, _DNS1123_LABEL,
+                          "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+                          "'-', and must start and end with an alphanumeric character")
 
 
 def is_dns1123_subdomain(value: str) -> list[str]:
-    errs: list[str] = []
-    if len(value) > DNS1123_SUBDOMAIN_MAX:
-        errs.append(f"must be no more than {DNS1123_SUBDOMAIN_MAX} characters")
-    if not _DNS1123_SUBDOMAIN.match(value):
-        errs.append("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
-                    "or '.', and must start and end with an alphanumeric character")
-    return errs
+    return _bounded_match(value, DNS1123_SUBDOMAIN_MAX, _DNS1123_SUBDOMAIN,
+                          "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                          "'-' or '.', and must start and end with an alphanumeric character")
 
 
 def is_qualified_name(value: str) -> list[str]:
@@ -72,13 +74,9 @@ def is_qualified_name(value: str) -> list[str]:
 
 
 def is_label_value(value: str) -> list[str]:
-    errs: list[str] = []
-    if len(value) > LABEL_VALUE_MAX:
-        errs.append(f"must be no more than {LABEL_VALUE_MAX} characters")
-    if not _LABEL_VALUE.match(value):
-        errs.append("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' "
-                    "or '.', and must start and end with an alphanumeric character")
-    return errs
+    return _bounded_match(value, LABEL_VALUE_MAX, _LABEL_VALUE,
+                          "a valid label must be an empty string or consist of alphanumeric characters, '-', "
+                          "'_' or '.', and must start and end with an alphanumeric character")
 
 
 def is_env_var_name(value: str) -> list[str]:
