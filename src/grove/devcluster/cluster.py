@@ -213,12 +213,12 @@ class DevCluster:
     def ready_nodes(rest: AdminRest) -> int:
         """Nodes that KWOK has initialised (Ready with a heartbeat) and that the node lifecycle
         controller no longer taints as not-ready/unreachable, i.e. nodes a pod can land on now."""
-        nodes = rest.request("GET", "/api/v1/nodes").get("items", [])
+        nodes = rest.request("GET", "/api/v1/nodes").get("items") or []
         count = 0
         for node in nodes:
-            conds = {c["type"]: c for c in node.get("status", {}).get("conditions", [])}
+            conds = {c["type"]: c for c in (node.get("status") or {}).get("conditions") or []}
             ready = conds.get("Ready", {})
-            taints = node.get("spec", {}).get("taints", [])
+            taints = (node.get("spec") or {}).get("taints") or []
             transient = [t for t in taints if t.get("key", "").startswith("node.kubernetes.io/")]
             if ready.get("status") == "True" and ready.get("lastHeartbeatTime") and not transient:
                 count += 1

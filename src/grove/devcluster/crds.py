@@ -47,7 +47,7 @@ def install_crds(rest: AdminRest, crds: list[dict[str, Any]], timeout: float = 6
     while pending:
         for name in sorted(pending):
             got = rest.request("GET", f"{CRD_PATH}/{name}")
-            conds = {c["type"]: c["status"] for c in got.get("status", {}).get("conditions", [])}
+            conds = {c["type"]: c["status"] for c in (got.get("status") or {}).get("conditions") or []}
             if conds.get("Established") == "True":
                 pending.discard(name)
         if not pending:

@@ -4,11 +4,12 @@ before a process starts."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from grove.devcluster.crds import load_crds
+from grove.devcluster.crds import install_crds, load_crds
 
 
 def _crd(name: str) -> dict[str, object]:
@@ -40,3 +41,31 @@ def test_the_chart_crds_load(tmp_path: Path) -> None:
         pytest.fail(f"expected the chart CRDs at {chart}")
     names = {c["metadata"]["name"] for c in load_crds([chart])}
     assert "podcliquesets.grove.io" in names and "podgangs.scheduler.grove.io" in names
+
+
+class _ScriptedRest:
+    """Answers GETs of a CRD in the order a real kube-apiserver does right after create: first with
+    ``status.conditions: null`` (Go's nil slice, no omitempty), then Established."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+        self.gets = 0
+
+    def create_or_keep(self, path: str, body: dict[str, Any]) -> None:
+        self.created.append(body["metadata"]["name"])
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        self.gets += 1
+        if self.gets == 1:
+            return {"metadata": {"name": path.rsplit("/", 1)[-1]}, "status": {"conditions": None}}
+        if self.gets == 2:
+            return {"metadata": {"name": path.rsplit("/", 1)[-1]}, "status": None}
+        return {"status": {"conditions": [{"type": "Established", "status": "True"}]}}
+
+
+def test_install_waits_through_null_conditions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("grove.devcluster.crds.time.sleep", lambda _s: None)
+    rest = _ScriptedRest()
+    install_crds(rest, [_crd("a.x.io")], timeout=5)  # type: ignore[arg-type]
+    assert rest.created == ["a.x.io"]
+    assert rest.gets == 3
