@@ -84,6 +84,8 @@ class VirtualClock:
         await self.advance_to(self._now + seconds)
 
     async def advance_to(self, target: float) -> None:
+        for _ in range(3):  # let tasks that are ready run first: they may be about to sleep
+            await asyncio.sleep(0)
         while True:
             deadline = self.next_deadline()
             if deadline is None or deadline > target:

@@ -1,12 +1,16 @@
 """Leader election on a coordination.k8s.io/v1 Lease, through the KubeClient, on the injected clock.
 
-client-go's algorithm: every ``retry_period`` (jittered) a candidate reads the Lease. It takes the lease
-if nobody holds it, or if the holder's record has not changed for ``lease_duration`` as *observed
-locally* (we time the record's last change on our own clock, so holders' clock skew does not matter).
-Writes carry the read resourceVersion, so two candidates racing for an expired lease cannot both win
-(one gets Conflict). The leader renews every ``retry_period``; if no renew has succeeded for
-``renew_deadline`` it stops leading. On shutdown a leader releases the lease (empty holder, 1 s
-duration) so a successor takes over at its next retry instead of after ``lease_duration``.
+client-go's algorithm: a candidate takes the lease if nobody holds it, or if the holder's record has not
+changed for ``lease_duration`` as *observed locally* (we time the record's last change on our own clock,
+so holders' clock skew does not matter). Writes carry the read resourceVersion, so two candidates racing
+for an expired lease cannot both win (one gets Conflict). The leader renews every ``retry_period``; if no
+renew has succeeded for ``renew_deadline`` it stops leading. On shutdown a leader releases the lease
+(empty holder, 1 s duration).
+
+Two refinements over plain polling, so that a dead leader is replaced within ``lease_duration`` of its
+last renewal rather than up to two jittered retry periods later: a candidate *watches* the Lease, so it
+times each renewal when it happens instead of at its next poll, and it wakes exactly when the observed
+record expires (and at once when the lease is released) instead of at its next jittered retry.
 
 Invariant (given renew_deadline < lease_duration): a candidate believes it leads only while its last
 successful renew is younger than ``renew_deadline``, and a rival waits ``lease_duration`` from its own
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 LEASE_API = "coordination.k8s.io/v1"
+EXPIRY_MARGIN = 0.01  # wake this long after the observed expiry, so the expiry check sees it passed
 
 
 def micro_time(ts: float) -> str:
@@ -77,6 +82,7 @@ class LeaderElector:
         self._observed_spec: dict[str, Any] | None = None
         self._observed_time = 0.0
         self._leader_task: asyncio.Task[Any] | None = None
+        self._released = asyncio.Event()
         self.current_leader: str | None = None
 
     def is_leader(self) -> bool:
@@ -102,8 +108,48 @@ class LeaderElector:
         return self.config.retry_period * (1.0 + self.config.jitter * self._rng.random())
 
     async def _acquire(self) -> None:
-        while not await self.try_acquire_or_renew():
-            await self.clock.sleep(self._retry_wait())
+        watcher = asyncio.ensure_future(self._watch_lease())
+        try:
+            while not await self.try_acquire_or_renew():
+                await self._wait_for_next_attempt()
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watcher
+
+    async def _wait_for_next_attempt(self) -> None:
+        """The jittered retry period, cut short by the observed record's expiry or by a release."""
+        self._released.clear()
+        wait = self._retry_wait()
+        spec = self._observed_spec or {}
+        if spec.get("holderIdentity"):
+            until_expiry = self._observed_time + self._duration(spec) - self.clock.now()
+            wait = min(wait, max(until_expiry, 0.0) + EXPIRY_MARGIN)
+        sleeper = asyncio.ensure_future(self.clock.sleep(wait))
+        released = asyncio.ensure_future(self._released.wait())
+        try:
+            await asyncio.wait({sleeper, released}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, released):
+                task.cancel()
+            await asyncio.gather(sleeper, released, return_exceptions=True)
+
+    async def _watch_lease(self) -> None:
+        """Observe every change of the Lease as it happens (see the module docstring). A failed or
+        ended watch is restarted after a retry period; meanwhile the polls still observe the lease."""
+        cfg = self.config
+        while True:
+            try:
+                async for event in self.client.watch(LEASE_API, "Lease", cfg.namespace,
+                                                     field_selector=f"metadata.name={cfg.lease_name}",
+                                                     allow_bookmarks=False, timeout_seconds=300):
+                    if event["type"] in ("ADDED", "MODIFIED"):
+                        self._observe(event["object"], self.clock.now())
+                        if not (self._observed_spec or {}).get("holderIdentity"):
+                            self._released.set()
+            except Exception as exc:  # any failure only degrades us to polling until the retry
+                log.debug("watch of lease %s/%s failed: %s", cfg.namespace, cfg.lease_name, exc)
+            await self.clock.sleep(cfg.retry_period)
 
     async def _renew_until_lost(self) -> None:
         last_renew = self.clock.now()
