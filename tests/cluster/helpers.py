@@ -8,7 +8,6 @@ carry: upstream sample loading, label-selected listings, and a reconcile-everyth
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -17,9 +16,10 @@ from grove.api import constants as c
 from grove.runtime.handlers import Request
 from grove.sim.nodes import uniform_nodes
 from grove.sim.simulation import KubeletTimings, SimOptions, Simulation
+from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
-SAMPLES = Path("/work/shared/upstream/samples")
+SAMPLES = UPSTREAM / "samples"
 NS = "default"
 HORIZON = 60.0
 """Virtual seconds a scenario step settles for: every timer due within it fires (pods start, requeues)."""

@@ -10,7 +10,6 @@ after it the scope has been (terminationDelay 10 s, requeue at the exact expiry 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -19,9 +18,10 @@ from grove.api import constants as c
 from grove.devcluster.nodes import kwok_nodes
 from grove.sim.runner import apply_manifests
 from grove.sim.simulation import Simulation
+from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
-E2E_DIR = Path("/work/shared/upstream/e2e")
+E2E_DIR = UPSTREAM / "e2e"
 NS = "default"
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -25,6 +24,7 @@ from grove.sim.nodes import uniform_nodes
 from grove.sim.runner import apply_manifests
 from grove.sim.simulation import Simulation
 from tests.builders import pcs
+from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
 NS = "default"
@@ -194,7 +194,7 @@ async def test_all_nodes_cordoned_replaces_exactly_one_pod(sim: Simulation) -> N
 
 
 def ondelete_docs() -> list[Obj]:
-    path = Path("/work/shared/upstream/e2e/workload-ondelete.yaml")
+    path = UPSTREAM / "e2e/workload-ondelete.yaml"
     return [d for d in yaml.safe_load_all(path.read_text()) if d]
 
 

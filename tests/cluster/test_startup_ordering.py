@@ -25,9 +25,10 @@ from grove.examples import __file__ as examples_init
 from grove.kube.clock import parse_rfc3339
 from grove.sim.runner import add_default_nodes, apply_manifests
 from grove.sim.simulation import Simulation
+from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
-E2E_DIR = Path("/work/shared/upstream/e2e")
+E2E_DIR = UPSTREAM / "e2e"
 EXAMPLES = Path(examples_init).parent
 
 

@@ -19,17 +19,17 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.harness import E2ECluster
 from tests.e2e.operator_support import Operator, operator_running
+from tests.upstream import UPSTREAM
 
 pytestmark = pytest.mark.e2e
 
-WORKLOAD1 = Path("/work/shared/upstream/e2e/workload1.yaml")
+WORKLOAD1 = UPSTREAM / "e2e/workload1.yaml"
 NAMESPACE = "default"
 PCS = "workload1"
 TIMEOUT = 60.0

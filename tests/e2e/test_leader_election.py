@@ -39,11 +39,12 @@ from tests.e2e.operator_support import (
     prepare_cluster,
     repoint_webhooks,
 )
+from tests.upstream import UPSTREAM
 
 pytestmark = pytest.mark.e2e
 
 WORK_NS = "grove-le-e2e"
-SAMPLES = Path("/work/shared/upstream/samples/simple")
+SAMPLES = UPSTREAM / "samples/simple"
 # Measurement slack, not algorithm slack: the renewal's write and watch delivery, the takeover's write,
 # and this test polling the survivor's /metrics every 0.1 s.
 SLACK = 0.5

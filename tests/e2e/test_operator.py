@@ -16,7 +16,6 @@ import copy
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,11 +25,12 @@ from grove.devcluster.nodes import agent_toleration
 from tests.e2e.harness import E2ECluster, wait_until
 from tests.e2e.operator_support import NS, Operator, operator_running
 from tests.e2e.operator_support import http_get as _get
+from tests.upstream import UPSTREAM
 
 pytestmark = pytest.mark.e2e
 
 WORK_NS = "grove-op-e2e"
-SAMPLE = Path("/work/shared/upstream/samples/simple/simple1.yaml")
+SAMPLE = UPSTREAM / "samples/simple/simple1.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,17 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.harness import E2ECluster, wait_until
 from tests.e2e.operator_support import Operator, operator_running
+from tests.upstream import UPSTREAM
 
 pytestmark = pytest.mark.e2e
 
-SAMPLES = Path("/work/shared/upstream/samples")
+SAMPLES = UPSTREAM / "samples"
 NAMESPACE = "default"  # the user-guide samples name it; the simple ones inherit it
 PART_OF = "app.kubernetes.io/part-of"
 Obj = dict[str, Any]

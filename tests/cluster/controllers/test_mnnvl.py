@@ -20,10 +20,11 @@ from grove.sim.nodes import uniform_nodes
 from grove.sim.runner import RunError, apply_manifests
 from grove.sim.simulation import SimOptions, Simulation
 from tests.cluster.helpers import NS, STAGE_FAST, StartSim, listed, settle
+from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
 CD = "resource.nvidia.com/v1beta1"
-DIR = Path("/work/shared/upstream/e2e/auto-mnnvl")
+DIR = UPSTREAM / "e2e/auto-mnnvl"
 CONFIG = Path(__file__).resolve().parents[2] / "data" / "config-mnnvl.yaml"
 CRD: Obj = {
     "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",

@@ -19,9 +19,10 @@ from grove.runtime.handlers import Request
 from grove.sim.simulation import SimOptions, Simulation
 from tests.builders import pcs
 from tests.cluster.helpers import NS, STAGE_FAST, StartSim, listed, live_pods, settle
+from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
-E2E_DIR = Path("/work/shared/upstream/e2e")
+E2E_DIR = UPSTREAM / "e2e"
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 

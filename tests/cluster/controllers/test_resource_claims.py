@@ -8,7 +8,6 @@ deletes the removed replica's PerReplica claims; deleting the PCS garbage-collec
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -18,10 +17,11 @@ from grove.devcluster.nodes import kwok_nodes
 from grove.sim.runner import apply_manifests
 from grove.sim.simulation import SimOptions, Simulation
 from tests.cluster.helpers import NS, STAGE_FAST, StartSim, listed, live_pods, settle
+from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
 RC = "resource.k8s.io/v1"
-MANIFEST = Path("/work/shared/upstream/e2e/workload-resource-sharing.yaml")
+MANIFEST = UPSTREAM / "e2e/workload-resource-sharing.yaml"
 
 EXT_NS_TPL: Obj = {
     "apiVersion": RC, "kind": "ResourceClaimTemplate",

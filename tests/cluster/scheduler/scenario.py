@@ -17,7 +17,6 @@ Harness semantics reproduced:
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -26,9 +25,10 @@ from grove.api import constants as c
 from grove.devcluster.nodes import kwok_nodes
 from grove.sim.simulation import SimOptions, Simulation
 from tests.cluster.helpers import STAGE_FAST, settle
+from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
-E2E_DIR = Path("/work/shared/upstream/e2e")
+E2E_DIR = UPSTREAM / "e2e"
 NAMESPACE = "default"
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-SHARED = Path(__file__).resolve().parents[4] / "shared"
+from tests.upstream import SHARED
+
 SAMPLES = SHARED / "upstream" / "samples"
 SIMPLE1 = SAMPLES / "simple" / "simple1.yaml"
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from grove.api.kinds import grove_kind_by_name, model_for
 from grove.api.manifests import load_documents
 from grove.api.models import PodCliqueSet
+from tests.upstream import UPSTREAM
 
-UPSTREAM = Path(__file__).resolve().parents[4] / "shared" / "upstream"
 DOCS = load_documents([str(UPSTREAM)])
 
 

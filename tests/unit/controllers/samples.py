@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from grove.api.defaults import default_podcliqueset
 from grove.api.manifests import load_documents
 from grove.api.models import PodCliqueSet
+from tests.upstream import UPSTREAM
 
-UPSTREAM = Path(__file__).resolve().parents[4] / "shared" / "upstream"
 SAMPLES = UPSTREAM / "samples"
 
 

@@ -9,7 +9,6 @@ schema (and the tiny validator in ``openapi.py``) actually rejects bad input.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +16,10 @@ import pytest
 from grove.api.crds import openapi_schema
 from grove.api.kinds import grove_kind, grove_kind_by_name
 from grove.api.manifests import load_documents
+from tests.upstream import UPSTREAM
 
 from .openapi import validate
 
-UPSTREAM = Path(__file__).resolve().parents[5] / "shared" / "upstream"
 DOCS = [d for d in load_documents([str(UPSTREAM)]) if grove_kind(d.body.get("apiVersion"), d.body.get("kind"))]
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import yaml
 
 from tests.builders import pcs
-from tests.unit.api.validation.test_upstream_manifests import DATA, TOPOLOGIES, UPSTREAM
+from tests.unit.api.validation.test_upstream_manifests import DATA, TOPOLOGIES
+from tests.upstream import UPSTREAM
 
 
 def grove(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,7 @@ from grove.api.manifests import load_documents
 from grove.api.validation import validate_object
 from tests.builders import ctb, pcs, tc
 from tests.unit.api.validation._support import check, config
-from tests.unit.api.validation.test_upstream_manifests import UPSTREAM
+from tests.upstream import UPSTREAM
 
 SEEDS: list[dict[str, Any]] = [
     pcs("x").clique("a", replicas=2).clique("b").group("g", ["b"], replicas=2).build(),

@@ -13,8 +13,8 @@ from grove.api.manifests import load_documents
 from grove.api.models.config import embedded_cluster_config
 from grove.api.validation import OfflineLookup, validate_object
 from grove.cli.validate import load_config
+from tests.upstream import UPSTREAM
 
-UPSTREAM = Path(__file__).resolve().parents[5] / "shared" / "upstream"
 DATA = Path(__file__).resolve().parents[3] / "data"
 TOPOLOGIES = [str(DATA / "e2e-topology.yaml"), str(DATA / "e2e-multi-topology.yaml")]
 MNNVL_CONFIG = str(DATA / "config-mnnvl.yaml")
@@ -28,8 +28,7 @@ INVALID_ON_PURPOSE = {
     "tas-topology-condition.yaml": "spec.template.topologyConstraint.topologyName",
 }
 
-if not UPSTREAM.is_dir():  # pragma: no cover - the shared checkout is part of the workspace
-    pytest.skip(f"upstream manifests not found at {UPSTREAM}", allow_module_level=True)
+assert UPSTREAM.is_dir(), f"upstream manifests not found at {UPSTREAM} (set GROVE_SHARED)"
 
 
 def _files() -> list[Path]:

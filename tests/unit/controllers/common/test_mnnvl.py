@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +12,10 @@ from grove.api import constants as c
 from grove.api.models.core import PodCliqueSet
 from grove.controllers.common import mnnvl
 from grove.controllers.podcliqueset.plan_children import plan_standalone_podcliques
+from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
-DIR = Path("/work/shared/upstream/e2e/auto-mnnvl")
+DIR = UPSTREAM / "e2e/auto-mnnvl"
 OWNER: Obj = {"apiVersion": c.API_VERSION, "kind": c.KIND_PCS, "name": "p", "uid": "u1",
               "controller": True, "blockOwnerDeletion": True}
 

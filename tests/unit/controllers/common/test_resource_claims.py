@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +10,10 @@ import yaml
 from grove.api import constants as c
 from grove.api.models.core import PodCliqueSet, ResourceSharingSpec
 from grove.controllers.common import resource_claims as rc
+from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
-MANIFEST = Path("/work/shared/upstream/e2e/workload-resource-sharing.yaml")
+MANIFEST = UPSTREAM / "e2e/workload-resource-sharing.yaml"
 EXT: Obj = {"spec": {"spec": {"devices": {"requests": [{"name": "ext-dev"}]}}}}
 OWNER: Obj = {"apiVersion": "grove.io/v1alpha1", "kind": "PodClique", "name": "o", "uid": "u1",
               "controller": True, "blockOwnerDeletion": True}
