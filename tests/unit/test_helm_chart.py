@@ -187,7 +187,14 @@ def test_rbac_is_least_privilege(rendered: list[dict[str, Any]]) -> None:
     assert hooks and all(r.get("resourceNames") and "create" not in r["verbs"] for r in hooks)
     # nothing cluster-admin-like: no nodes writes, no CRD management, no escalate/bind/impersonate
     assert _verbs(role, "", "nodes") == {"get", "list", "watch"}
-    assert not _verbs(role, "apiextensions.k8s.io", "customresourcedefinitions")
+    crd_rules = [r for r in role["rules"] if "apiextensions.k8s.io" in r["apiGroups"]]
+    assert [(r.get("resourceNames"), r["verbs"]) for r in crd_rules] == [(["podgroups.scheduling.volcano.sh"], ["get"])]
+    # the backends' objects (spec §10.2) and ComputeDomains (§11.3) are managed, so they need full CRUD
+    assert _verbs(role, "scheduling.run.ai", "podgroups") == crud
+    assert _verbs(role, "scheduling.volcano.sh", "podgroups") == crud
+    assert _verbs(role, "scheduling.volcano.sh", "queues") == {"get", "list", "watch"}
+    assert _verbs(role, "kai.scheduler", "topologies") == crud
+    assert _verbs(role, "resource.nvidia.com", "computedomains") == crud
     assert not {v for r in role["rules"] for v in r["verbs"]} & {"escalate", "bind", "impersonate"}
     binding = one(rendered, "ClusterRoleBinding", "grove-operator")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "grove-operator", "namespace": NS}]
