@@ -1,7 +1,8 @@
 """Entry points behind ``grove operator`` and ``grove scheduler``: config, client, process, exit code.
 
 Exit codes (spec §10.3): 0 ok, 1 CLI, 2 config, 4 manager init (no API server connection can be
-configured), 6 start (a port cannot be bound, certificates cannot be written, leadership lost).
+configured), 5 scheduler backend init and 7 MNNVL prerequisites (operator only, see preflight.py), 6 start
+(a port cannot be bound, certificates cannot be written, leadership lost).
 """
 
 from __future__ import annotations
@@ -10,15 +11,17 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from grove.api import constants as c
 from grove.api.models.config import OperatorConfiguration
+from grove.kube.client import KubeClient
 from grove.kube.http import HttpKubeClient
 from grove.kube.kubeconfig import ConfigError as KubeconfigError
 from grove.operator.config import ConfigError, load_operator_config
 from grove.operator.logs import configure_logging
+from grove.operator.preflight import PreflightError, run_preflight
 from grove.operator.process import (
     EXIT_CONFIG,
     EXIT_MANAGER_INIT,
@@ -51,7 +54,11 @@ def _fail(code: int, message: str) -> int:
     return code
 
 
-def _run(opts: RunOptions, make_spec: Callable[[OperatorConfiguration], ProcessSpec]) -> int:
+Preflight = Callable[[KubeClient, OperatorConfiguration], Awaitable[None]]
+
+
+def _run(opts: RunOptions, make_spec: Callable[[OperatorConfiguration], ProcessSpec],
+         preflight: Preflight | None = None) -> int:
     try:
         config = load_operator_config(opts.config_path)
     except ConfigError as exc:
@@ -69,6 +76,12 @@ def _run(opts: RunOptions, make_spec: Callable[[OperatorConfiguration], ProcessS
         except (KubeconfigError, OSError, ValueError) as exc:
             return _fail(EXIT_MANAGER_INIT, f"cannot configure the API server connection: {exc}")
         async with client:
+            if preflight is not None:
+                try:
+                    await preflight(client, config)
+                except PreflightError as exc:
+                    log.error("%s start-up check failed: %s", spec.name, exc)
+                    return _fail(exc.code, str(exc))
             proc = GroveProcess(spec, config, client, namespace=operator_namespace(opts.namespace),
                                 identity=opts.identity)
             if config.leader_election.enabled:
@@ -97,7 +110,7 @@ def run_operator(opts: RunOptions) -> int:
         return ProcessSpec(name="operator", lease_name=config.leader_election.resource_name, setup=setup,
                            webhooks=True)
 
-    return _run(opts, make_spec)
+    return _run(opts, make_spec, run_preflight)
 
 
 def scheduler_names_for(config: OperatorConfiguration, explicit: list[str] | None) -> list[str]:

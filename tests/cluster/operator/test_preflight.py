@@ -1,0 +1,86 @@
+"""Operator start-up checks (spec §10.3 exit codes 5 and 7) against the embedded cluster's API: an
+unserved ComputeDomain kind or a Volcano without subGroupPolicy stops start-up with the code and a
+message naming the setting; a capable cluster passes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from grove.api.models.config import OperatorConfiguration
+from grove.cluster import EmbeddedCluster
+from grove.kube.clock import VirtualClock
+from grove.operator.preflight import (
+    EXIT_BACKEND_INIT,
+    EXIT_MNNVL,
+    PreflightError,
+    check_mnnvl,
+    init_scheduler_backends,
+    run_preflight,
+)
+from grove.runtime.events import EventRecorder
+
+
+def _config(**body: Any) -> OperatorConfiguration:
+    return OperatorConfiguration.model_validate({"apiVersion": "operator.config.grove.io/v1alpha1",
+                                                 "kind": "OperatorConfiguration", **body})
+
+
+def _crd(group: str, kind: str, plural: str, version: str, spec_props: dict[str, Any],
+         scope: str = "Namespaced") -> dict[str, Any]:
+    schema = {"type": "object", "properties": {"spec": {"type": "object", "properties": spec_props}}}
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{plural}.{group}"},
+            "spec": {"group": group, "scope": scope,
+                     "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": f"{kind}List"},
+                     "versions": [{"name": version, "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": schema}}]}}
+
+
+COMPUTE_DOMAIN_CRD = _crd("resource.nvidia.com", "ComputeDomain", "computedomains", "v1beta1",
+                          {"numNodes": {"type": "integer"}})
+VOLCANO_OLD = _crd("scheduling.volcano.sh", "PodGroup", "podgroups", "v1beta1", {"minMember": {"type": "integer"}})
+VOLCANO_NEW = _crd("scheduling.volcano.sh", "PodGroup", "podgroups", "v1beta1",
+                   {"minMember": {"type": "integer"}, "subGroupPolicy": {"type": "array", "items": {"type": "object"}}})
+MNNVL_ON = {"network": {"autoMNNVLEnabled": True}}
+VOLCANO_ON = {"scheduler": {"profiles": [{"name": "default-scheduler"}, {"name": "volcano"}]}}
+
+
+@pytest.fixture
+def cluster() -> EmbeddedCluster:
+    return EmbeddedCluster(clock=VirtualClock())
+
+
+async def test_mnnvl_needs_the_compute_domain_kind(cluster: EmbeddedCluster) -> None:
+    await check_mnnvl(cluster.client, _config())  # off: nothing is checked
+    with pytest.raises(PreflightError) as err:
+        await check_mnnvl(cluster.client, _config(**MNNVL_ON))
+    assert err.value.code == EXIT_MNNVL == 7
+    assert "network.autoMNNVLEnabled" in str(err.value) and "computedomains" in str(err.value)
+    await cluster.client.create(COMPUTE_DOMAIN_CRD)
+    await check_mnnvl(cluster.client, _config(**MNNVL_ON))
+
+
+@pytest.mark.parametrize("installed", [None, VOLCANO_OLD], ids=["no-volcano-crd", "volcano-before-1.14"])
+async def test_volcano_profile_needs_subgroup_policy(cluster: EmbeddedCluster, installed: dict[str, Any] | None
+                                                     ) -> None:
+    if installed is not None:
+        await cluster.client.create(installed)
+    config = _config(**VOLCANO_ON)
+    recorder = EventRecorder(cluster.client, cluster.clock, "grove-operator")
+    with pytest.raises(PreflightError) as err:
+        await init_scheduler_backends(cluster.client, config, recorder)
+    assert err.value.code == EXIT_BACKEND_INIT == 5
+    assert "Volcano 1.14" in str(err.value) and "podgroups.scheduling.volcano.sh" in str(err.value)
+    events = (await cluster.client.list("v1", "Event", "default")).items
+    assert [(e["type"], e["reason"], e["involvedObject"]["name"]) for e in events] == [
+        ("Warning", "VolcanoCapabilityUnavailable", "podgroups.scheduling.volcano.sh")]
+
+
+async def test_capable_cluster_passes_every_check(cluster: EmbeddedCluster) -> None:
+    await run_preflight(cluster.client, _config())  # defaults: no MNNVL, no volcano: nothing to check
+    for crd in (COMPUTE_DOMAIN_CRD, VOLCANO_NEW):
+        await cluster.client.create(crd)
+    await run_preflight(cluster.client, _config(**MNNVL_ON, **VOLCANO_ON))
+    assert not (await cluster.client.list("v1", "Event", "default")).items

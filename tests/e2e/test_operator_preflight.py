@@ -1,0 +1,43 @@
+"""``grove operator`` start-up checks on the real control plane (spec §10.3): the session cluster serves
+neither ComputeDomains nor Volcano PodGroups, so enabling Auto-MNNVL exits 7 and the volcano profile exits
+5, each before anything is served, with a message naming the setting and a Warning event for Volcano."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.e2e.harness import E2ECluster
+
+pytestmark = pytest.mark.e2e
+
+
+def _run_operator(c: E2ECluster, tmp: Path, extra: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    config = tmp / "config.yaml"
+    config.write_text(yaml.safe_dump({"apiVersion": "operator.config.grove.io/v1alpha1",
+                                      "kind": "OperatorConfiguration", "logFormat": "text",
+                                      "leaderElection": {"enabled": False}, **extra}))
+    return subprocess.run([sys.executable, "-m", "grove", "operator", "--config", str(config),
+                           "--kubeconfig", str(c.kubeconfig), "--namespace", "default"],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_auto_mnnvl_without_compute_domains_exits_7(e2e_cluster: E2ECluster, tmp_path: Path) -> None:
+    done = _run_operator(e2e_cluster, tmp_path, {"network": {"autoMNNVLEnabled": True}})
+    assert done.returncode == 7, done.stderr
+    assert "network.autoMNNVLEnabled is true but the cluster does not serve computedomains" in done.stderr
+
+
+def test_volcano_profile_without_volcano_exits_5(e2e_cluster: E2ECluster, tmp_path: Path) -> None:
+    done = _run_operator(e2e_cluster, tmp_path, {"scheduler": {"profiles": [{"name": "default-scheduler"},
+                                                                            {"name": "volcano"}]}})
+    assert done.returncode == 5, done.stderr
+    assert "volcano scheduler profile needs Volcano 1.14" in done.stderr
+    events = e2e_cluster.kubectl_json("get", "events", "-n", "default",
+                                      "--field-selector", "reason=VolcanoCapabilityUnavailable")["items"]
+    assert any(e["involvedObject"]["name"] == "podgroups.scheduling.volcano.sh" for e in events), events
