@@ -53,6 +53,8 @@ async def sync_podgangs(ctx: PcsContext) -> bool:
         name = d["metadata"]["name"]
         removals = tuple(("spec", k) for k in ("topologyConstraint", "topologyConstraintGroupConfigs",
                                                "priorityClassName") if k not in d["spec"])
+        if c.ANNOTATION_TOPOLOGY_NAME not in (d["metadata"].get("annotations") or {}):  # spec §9.2: "else removed"
+            removals += (("metadata", "annotations", c.ANNOTATION_TOPOLOGY_NAME),)
         live, wrote = await ensure_object(ctx.client, existing.get(name), d, removals=removals)
         if wrote and name not in existing:
             await ctx.recorder.normal(ctx.obj, "PodGangCreateOrUpdateSuccessful", f"created PodGang {name}")
