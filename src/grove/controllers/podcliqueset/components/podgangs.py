@@ -51,8 +51,9 @@ async def sync_podgangs(ctx: PcsContext) -> bool:
 
     async def one(d: Obj) -> bool:
         name = d["metadata"]["name"]
-        removals = tuple(("spec", k) for k in ("topologyConstraint", "topologyConstraintGroupConfigs",
-                                               "priorityClassName") if k not in d["spec"])
+        removals: tuple[tuple[str, ...], ...] = tuple(
+            ("spec", k) for k in ("topologyConstraint", "topologyConstraintGroupConfigs", "priorityClassName")
+            if k not in d["spec"])
         if c.ANNOTATION_TOPOLOGY_NAME not in (d["metadata"].get("annotations") or {}):  # spec §9.2: "else removed"
             removals += (("metadata", "annotations", c.ANNOTATION_TOPOLOGY_NAME),)
         live, wrote = await ensure_object(ctx.client, existing.get(name), d, removals=removals)
