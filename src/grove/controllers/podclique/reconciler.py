@@ -18,6 +18,7 @@ from grove.api.models.core import PodClique, PodCliqueSet
 from grove.controllers.common import podutil as pu
 from grove.controllers.common import resource_claims as rc
 from grove.controllers.common.hashing import pod_template_hash
+from grove.controllers.common.last_errors import recording_last_errors
 from grove.controllers.common.ownership import owner_reference_to_dict
 from grove.controllers.common.reconciler_support import (
     MANAGED_BY_SELECTOR,
@@ -105,7 +106,9 @@ class PodCliqueReconciler:
                 .watches(c.API_VERSION, c.KIND_PCS, self._pclqs_of_pcs, Funcs(update=_pcs_hash_changed))
                 .watches(c.API_VERSION, c.KIND_PCLQ, self._scaled_pclqs_of_base, Funcs(update=_scheduled_changed))
                 .max_concurrent_reconciles(self.settings.config.controllers.pod_clique.concurrent_syncs)
-                .complete(self.reconcile))
+                .complete(recording_last_errors(self.reconcile, client=self.client, clock=self.clock,
+                                                 lookup=self.pclqs.get, api_version=c.API_VERSION,
+                                                 kind=c.KIND_PCLQ)))
 
     # -- mapping -----------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from grove.api import constants as c
 from grove.api.models.core import PodClique, PodCliqueScalingGroup, PodCliqueSet
 from grove.controllers.common import resource_claims as rc
 from grove.controllers.common.hashing import pod_template_hash
+from grove.controllers.common.last_errors import recording_last_errors
 from grove.controllers.common.ownership import default_labels, owner_reference_to_dict, selector_string
 from grove.controllers.common.reconciler_support import (
     REQUEUE_SECONDS,
@@ -112,7 +113,9 @@ class PodCliqueScalingGroupReconciler:
                 .owns(c.API_VERSION, c.KIND_PCLQ)
                 .watches(c.API_VERSION, c.KIND_PCS, self._pcsgs_of_pcs, Funcs(update=_pcs_status_changed))
                 .max_concurrent_reconciles(self.settings.config.controllers.pod_clique_scaling_group.concurrent_syncs)
-                .complete(self.reconcile))
+                .complete(recording_last_errors(self.reconcile, client=self.client, clock=self.clock,
+                                                 lookup=self.pcsgs.get, api_version=c.API_VERSION,
+                                                 kind=c.KIND_PCSG)))
 
     def _pcsgs_of_pcs(self, pcs: Obj) -> list[Request]:
         ns = _meta(pcs).get("namespace")

@@ -17,6 +17,7 @@ from grove.api import constants as c
 from grove.api.models.core import PodClique, PodCliqueScalingGroup, PodCliqueSet
 from grove.controllers.common import mnnvl
 from grove.controllers.common.hashing import pcs_generation_hash
+from grove.controllers.common.last_errors import recording_last_errors
 from grove.controllers.common.reconciler_support import (
     MANAGED_BY_SELECTOR,
     REQUEUE_SECONDS,
@@ -113,7 +114,9 @@ class PodCliqueSetReconciler:
         if self.compute_domains is not None:
             b = b.owns(mnnvl.API_VERSION, mnnvl.KIND)
         return b.max_concurrent_reconciles(self.settings.config.controllers.pod_clique_set.concurrent_syncs) \
-            .complete(self.reconcile)
+            .complete(recording_last_errors(self.reconcile, client=self.client, clock=self.clock,
+                                             lookup=self.caches.pcs.get, api_version=c.API_VERSION,
+                                             kind=c.KIND_PCS))
 
     @staticmethod
     def _pcs_of_pod(pod: Obj) -> list[Request]:
