@@ -4,6 +4,7 @@ neither ComputeDomains nor Volcano PodGroups, so enabling Auto-MNNVL exits 7 and
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from tests.e2e.harness import E2ECluster
+from tests.e2e.operator_support import install_crds
 
 pytestmark = pytest.mark.e2e
 
@@ -41,3 +43,21 @@ def test_volcano_profile_without_volcano_exits_5(e2e_cluster: E2ECluster, tmp_pa
     events = e2e_cluster.kubectl_json("get", "events", "-n", "default",
                                       "--field-selector", "reason=VolcanoCapabilityUnavailable")["items"]
     assert any(e["involvedObject"]["name"] == "podgroups.scheduling.volcano.sh" for e in events), events
+
+
+def test_binding_without_kai_topology_kind_exits_3(e2e_cluster: E2ECluster, tmp_path: Path) -> None:
+    """The session cluster has no KAI CRDs: a ClusterTopologyBinding whose Topology cannot be synced stops
+    start-up (spec §5.4). The binding is removed again, since the other tests' operators enable KAI."""
+    binding = {"apiVersion": "grove.io/v1alpha1", "kind": "ClusterTopologyBinding",
+               "metadata": {"name": "preflight-topology"},
+               "spec": {"levels": [{"domain": "rack", "key": "kubernetes.io/rack"},
+                                   {"domain": "host", "key": "kubernetes.io/hostname"}]}}
+    install_crds(e2e_cluster)
+    e2e_cluster.kubectl("apply", "-f", "-", input=json.dumps(binding))
+    try:
+        done = _run_operator(e2e_cluster, tmp_path, {"scheduler": {"profiles": [{"name": "default-scheduler"},
+                                                                                {"name": "kai-scheduler"}]}})
+    finally:
+        e2e_cluster.kubectl("delete", "clustertopologybinding", "preflight-topology", "--wait=true")
+    assert done.returncode == 3, done.stderr
+    assert "preflight-topology" in done.stderr and "kai-scheduler" in done.stderr

@@ -1,8 +1,8 @@
 """``grove operator --config FILE``: the Grove operator process against a real API server.
 
 Controllers (leader only), admission webhooks over TLS and health/metrics endpoints (every replica).
-Exit codes per spec §10.3: 0 ok, 1 CLI, 2 config, 4 manager init, 5 scheduler backend init, 6 start,
-7 MNNVL prerequisites.
+Exit codes per spec §10.3: 0 ok, 1 CLI, 2 config, 3 topology sync, 4 manager init, 5 scheduler backend
+init, 6 start, 7 MNNVL prerequisites.
 """
 
 from __future__ import annotations

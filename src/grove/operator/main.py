@@ -1,8 +1,8 @@
 """Entry points behind ``grove operator`` and ``grove scheduler``: config, client, process, exit code.
 
 Exit codes (spec §10.3): 0 ok, 1 CLI, 2 config, 4 manager init (no API server connection can be
-configured), 5 scheduler backend init and 7 MNNVL prerequisites (operator only, see preflight.py), 6 start
-(a port cannot be bound, certificates cannot be written, leadership lost).
+configured), 6 start (a port cannot be bound, certificates cannot be written, leadership lost); for the
+operator only, the start-up checks of preflight.py: 3 topology sync, 5 scheduler backend init, 7 MNNVL.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Start-up checks the operator makes before it serves anything (spec §10.3 exit codes, §10.2, §11.3).
 
-Upstream's order, kept here: MNNVL prerequisites (exit 7), then scheduler-backend initialisation (exit 5).
+Upstream's order, kept here: MNNVL prerequisites (exit 7), scheduler-backend initialisation (exit 5), then
+the backend topologies of every ClusterTopologyBinding (spec §5.4 "at start-up all CTBs are synced before
+controllers start", exit 3).
 A failed check is a misconfigured cluster, not a transient error: the process exits with the code and a
 message saying what to install or which setting to turn off, so ``kubectl logs`` of a CrashLoopBackOff
 pod tells the operator's user what is wrong.
@@ -13,6 +15,7 @@ from typing import Any
 
 from grove.api import constants as c
 from grove.api.models.config import OperatorConfiguration
+from grove.controllers.clustertopology.sync import TopologySyncError, sync_all_topologies
 from grove.kube.client import KubeClient
 from grove.kube.clock import RealClock
 from grove.kube.errors import ApiError, NotFound
@@ -20,7 +23,7 @@ from grove.runtime.events import EventRecorder
 
 log = logging.getLogger("grove.operator")
 
-EXIT_BACKEND_INIT, EXIT_MNNVL = 5, 7
+EXIT_TOPOLOGY_SYNC, EXIT_BACKEND_INIT, EXIT_MNNVL = 3, 5, 7
 
 COMPUTE_DOMAIN_API, COMPUTE_DOMAIN_KIND = "resource.nvidia.com/v1beta1", "ComputeDomain"
 VOLCANO_PODGROUP_CRD = "podgroups.scheduling.volcano.sh"
@@ -94,7 +97,15 @@ async def init_scheduler_backends(client: KubeClient, config: OperatorConfigurat
     raise PreflightError(EXIT_BACKEND_INIT, message)
 
 
+async def sync_topologies(client: KubeClient, config: OperatorConfiguration) -> None:
+    try:
+        await sync_all_topologies(client, config)
+    except TopologySyncError as exc:
+        raise PreflightError(EXIT_TOPOLOGY_SYNC, str(exc)) from exc
+
+
 async def run_preflight(client: KubeClient, config: OperatorConfiguration) -> None:
     """Every start-up check, in upstream's order; raises PreflightError with the exit code."""
     await check_mnnvl(client, config)
     await init_scheduler_backends(client, config)
+    await sync_topologies(client, config)

@@ -1,6 +1,7 @@
-"""Operator start-up checks (spec §10.3 exit codes 5 and 7) against the embedded cluster's API: an
-unserved ComputeDomain kind or a Volcano without subGroupPolicy stops start-up with the code and a
-message naming the setting; a capable cluster passes."""
+"""Operator start-up checks (spec §10.3 exit codes 3, 5 and 7) against the embedded cluster's API: an
+unserved ComputeDomain kind, a Volcano without subGroupPolicy, or a ClusterTopologyBinding whose KAI
+Topology cannot be synced stops start-up with the code and a message naming the setting or binding; a
+capable cluster passes."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ from typing import Any
 
 import pytest
 
+from grove.api.crds.generate import generate_crds
 from grove.api.models.config import OperatorConfiguration
 from grove.cluster import EmbeddedCluster
 from grove.kube.clock import VirtualClock
 from grove.operator.preflight import (
     EXIT_BACKEND_INIT,
     EXIT_MNNVL,
+    EXIT_TOPOLOGY_SYNC,
     PreflightError,
     check_mnnvl,
     init_scheduler_backends,
     run_preflight,
 )
 from grove.runtime.events import EventRecorder
+from tests.builders import E2E_LEVELS, ctb
 
 
 def _config(**body: Any) -> OperatorConfiguration:
@@ -84,3 +88,23 @@ async def test_capable_cluster_passes_every_check(cluster: EmbeddedCluster) -> N
         await cluster.client.create(crd)
     await run_preflight(cluster.client, _config(**MNNVL_ON, **VOLCANO_ON))
     assert not (await cluster.client.list("v1", "Event", "default")).items
+
+
+KAI_ON = {"scheduler": {"profiles": [{"name": "default-scheduler"}, {"name": "kai-scheduler"}]}}
+KAI_TOPOLOGY_CRD = _crd("kai.scheduler", "Topology", "topologies", "v1alpha1",
+                        {"levels": {"type": "array", "items": {"type": "object"}}}, scope="Cluster")
+
+
+async def test_topology_sync_failure_exits_3_and_success_creates_the_topology(cluster: EmbeddedCluster) -> None:
+    for crd in generate_crds():
+        await cluster.client.create(crd)
+    await run_preflight(cluster.client, _config(**KAI_ON))  # no binding yet: nothing to sync, no KAI needed
+    await cluster.client.create(ctb())
+    with pytest.raises(PreflightError) as err:
+        await run_preflight(cluster.client, _config(**KAI_ON))
+    assert err.value.code == EXIT_TOPOLOGY_SYNC == 3
+    assert "grove-topology" in str(err.value) and "kai-scheduler" in str(err.value)
+    await cluster.client.create(KAI_TOPOLOGY_CRD)
+    await run_preflight(cluster.client, _config(**KAI_ON))
+    topology = await cluster.client.get("kai.scheduler/v1alpha1", "Topology", "grove-topology")
+    assert [lv["nodeLabel"] for lv in topology["spec"]["levels"]] == [key for _, key in E2E_LEVELS]
