@@ -20,7 +20,7 @@ from grove.cluster import EmbeddedCluster
 from grove.kube.client import KubeClient
 from grove.kube.errors import AlreadyExists, NotFound
 from grove.kube.http import HttpKubeClient
-from tests.contract.helpers import WIDGET_CRD, eventually, gone
+from tests.contract.helpers import WIDGET, WIDGET_CRD, eventually, gone
 
 
 @dataclass
@@ -89,5 +89,15 @@ async def widgets(kube: KubeClient) -> str:
         return any(c.get("type") == "Established" and c.get("status") == "True"
                    for c in (crd.get("status") or {}).get("conditions") or [])
 
+    async def discoverable() -> bool:
+        """Established does not mean the group's discovery document lists the kind yet: a client that
+        resolves kinds through discovery (as client-go does) can briefly get NotFound."""
+        try:
+            await kube.list(*WIDGET, label_selector="never=matches")
+        except NotFound:
+            return False
+        return True
+
     await eventually(established)
+    await eventually(discoverable)
     return "contract.grove.io/v1"
