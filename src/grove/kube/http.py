@@ -18,6 +18,7 @@ Semantics the protocol promises and the server does differently are bridged here
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import AsyncIterator
@@ -39,12 +40,28 @@ PATCH_CONTENT_TYPES: dict[str, str] = {
     "apply": "application/apply-patch+yaml",
 }
 LIST_PAGE = 500
+# client-go's rule: an answer that says "come back later" (429, or a 5xx carrying Retry-After) was not
+# acted on, so any request is sent again, up to 10 times, after the server's Retry-After (capped here).
+MAX_RETRIES = 10
+MAX_RETRY_AFTER = 10.0
 
 
 class Unreachable(ApiError):
     """The API server could not be reached or did not answer in time (no Status was received)."""
 
     code, reason = 503, "ServiceUnavailable"
+
+
+def retry_after(status: int, header: str | None) -> float | None:
+    """Seconds to wait before sending a request again, or None when the answer is final: 429 always
+    (1 s without a header), a 5xx only with a Retry-After header; capped at MAX_RETRY_AFTER."""
+    if status != 429 and not (500 <= status < 600 and header):
+        return None
+    try:
+        seconds = float(header) if header else 1.0
+    except ValueError:
+        seconds = 1.0
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _drop_none(params: dict[str, Any]) -> dict[str, str]:
@@ -76,6 +93,7 @@ class HttpKubeClient:
         self._session: aiohttp.ClientSession | None = None
         self.discovery = Discovery(self._get_json)
         self.requests_total = 0
+        self.retries_total = 0  # answers that said "come back later" (429, 5xx with Retry-After)
 
     @classmethod
     def from_kubeconfig(cls, kubeconfig: str | None = None, context: str | None = None,
@@ -129,12 +147,20 @@ class HttpKubeClient:
             kwargs["server_hostname"] = self.config.tls_server_name
         if timeout is not None:
             kwargs["timeout"] = timeout
-        try:
-            resp = await self._http().request(
-                method, self.config.server + path, params=_drop_none(params or {}), data=data,
-                headers=self._headers(content_type if data is not None else None), **kwargs)
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise Unreachable(f"{method} {path}: {type(err).__name__}: {err}") from err
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                resp = await self._http().request(
+                    method, self.config.server + path, params=_drop_none(params or {}), data=data,
+                    headers=self._headers(content_type if data is not None else None), **kwargs)
+            except (aiohttp.ClientError, TimeoutError) as err:
+                raise Unreachable(f"{method} {path}: {type(err).__name__}: {err}") from err
+            wait = retry_after(resp.status, resp.headers.get("Retry-After"))
+            if wait is None or attempt == MAX_RETRIES:
+                break
+            resp.release()
+            self.retries_total += 1
+            await asyncio.sleep(wait)
+            await self.throttle.acquire()
         if resp.status >= 300:
             try:
                 raw = await resp.read()

@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from grove.kube.errors import ApiError, Conflict, Gone, Invalid, NotFound, ServerTimeout
-from grove.kube.http import HttpKubeClient
+from grove.kube.errors import ApiError, Conflict, Gone, Invalid, NotFound, ServerTimeout, TooManyRequests
+from grove.kube.http import MAX_RETRIES, HttpKubeClient, retry_after
 from grove.kube.http_paths import resource_path
 from grove.kube.http_throttle import TokenBucket
 from grove.kube.kubeconfig import ClusterConfig
@@ -36,6 +36,7 @@ class Script:
         self.bodies: list[Any] = []
         self.discovery_calls = 0
         self.serve_gadgets = False
+        self.busy_answers = 0  # 429 "storage is (re)initializing" answers before the real one
 
 
 @pytest.fixture
@@ -61,6 +62,11 @@ async def served() -> AsyncIterator[tuple[Script, HttpKubeClient]]:
                                       "message": "the object has been modified"}, status=409)
         if request.path.endswith("/configmaps/proxy-timeout"):
             return web.Response(status=504, text="upstream timed out")
+        if request.path.endswith("/configmaps/warming-up") and script.busy_answers > 0:
+            script.busy_answers -= 1
+            return web.json_response({"kind": "Status", "status": "Failure", "reason": "TooManyRequests",
+                                      "code": 429, "message": "storage is (re)initializing"},
+                                     status=429, headers={"Retry-After": "0"})
         if request.method == "DELETE":
             script.bodies.append(await request.json())
             name = request.path.rsplit("/", 1)[1]
@@ -190,3 +196,24 @@ async def test_invalid_is_raised_with_causes(served: tuple[Script, HttpKubeClien
     err = _error_from(422, json.dumps({"kind": "Status", "code": 422, "reason": "Invalid", "message": "bad",
                                        "details": {"causes": [{"field": "metadata.name", "message": "m"}]}}).encode())
     assert isinstance(err, Invalid) and [c.field for c in err.causes] == ["metadata.name"]
+
+
+async def test_come_back_later_answers_are_retried(served: tuple[Script, HttpKubeClient]) -> None:
+    """A kube-apiserver answers 429 while a new CRD's storage initialises; like client-go, the request is
+    sent again after Retry-After instead of failing the caller."""
+    script, client = served
+    script.busy_answers = 3
+    got = await client.get("v1", "ConfigMap", "warming-up", "ns")
+    assert got["items"][0]["metadata"]["name"] == "a"
+    assert client.retries_total == 3
+    script.busy_answers = MAX_RETRIES + 1  # a server that never recovers: the 429 reaches the caller
+    with pytest.raises(TooManyRequests, match="storage is"):
+        await client.get("v1", "ConfigMap", "warming-up", "ns")
+    assert client.retries_total == 3 + MAX_RETRIES
+
+
+def test_retry_after_rule() -> None:
+    assert retry_after(429, None) == 1.0 and retry_after(429, "3") == 3.0 and retry_after(429, "x") == 1.0
+    assert retry_after(503, "2") == 2.0 and retry_after(503, None) is None  # 5xx only when the server says so
+    assert retry_after(429, "3600") == 10.0  # capped
+    assert retry_after(409, "1") is None and retry_after(200, None) is None
