@@ -79,6 +79,11 @@ async def test_api_errors_are_coded_by_reason_and_conflicts_are_not_recorded() -
         await wrapped(Request(NS, "p"))
     (err,) = (await status())["lastErrors"]
     assert err["code"] == "ERR_Forbidden" and "cannot create resource" in err["description"]
+    version = seen["p"]["metadata"]["resourceVersion"]
+    await cluster.clock.advance(30)
+    with pytest.raises(Forbidden):  # the same failure again: no status write, first observedAt kept
+        await wrapped(Request(NS, "p"))
+    assert (await status())["lastErrors"] == [err] and seen["p"]["metadata"]["resourceVersion"] == version
     outcome.append(None)
     await wrapped(Request(NS, "p"))
     assert "lastErrors" not in await status()

@@ -2,7 +2,8 @@
 and PodClique controllers, as one wrapper around their reconcile functions.
 
 A reconcile that raises records ``[{code, description, observedAt}]`` on the object's status and re-raises
-(the work queue retries with backoff, as before); the next reconcile that succeeds clears it. So
+(the work queue retries with backoff, as before); the same failure again writes nothing (observedAt is when
+it was first seen); the next reconcile that succeeds clears it. So
 ``kubectl get pcs x -o yaml`` shows why an object is stuck (a Forbidden create, an invalid child) without
 reading operator logs. Conflicts are optimistic-lock retries, not failures, and are not recorded.
 """
@@ -37,6 +38,12 @@ def last_errors_for(exc: BaseException, now: float) -> list[dict[str, Any]]:
     return [{"code": error_code(exc), "description": description, "observedAt": rfc3339(now)}]
 
 
+def _summary(errors: list[dict[str, Any]] | None) -> list[tuple[Any, Any]]:
+    """What an error list says, without when: the same failure again is not written again (its
+    observedAt stays the first time it was seen), so a retried failure causes no status churn."""
+    return [(e.get("code"), e.get("description")) for e in errors or ()]
+
+
 def recording_last_errors(reconcile: Reconcile, *, client: KubeClient, clock: Clock, lookup: Lookup,
                           api_version: str, kind: str) -> Reconcile:
     async def patch_status(req: Request, value: list[dict[str, Any]] | None) -> None:
@@ -54,8 +61,10 @@ def recording_last_errors(reconcile: Reconcile, *, client: KubeClient, clock: Cl
         except Conflict:
             raise
         except Exception as exc:
-            if lookup(req.namespace, req.name) is not None:
-                await patch_status(req, last_errors_for(exc, clock.now()))
+            live = lookup(req.namespace, req.name)
+            errors = last_errors_for(exc, clock.now())
+            if live is not None and _summary((live.get("status") or {}).get("lastErrors")) != _summary(errors):
+                await patch_status(req, errors)
             raise
         live = lookup(req.namespace, req.name)
         if live is not None and (live.get("status") or {}).get("lastErrors"):
