@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 
 from grove.api import constants as c
+from grove.api import names
 from grove.controllers.common.reconciler_support import delete_ignoring_missing, ensure_object
 from grove.controllers.podcliqueset.components.context import HPA, RBAC, Obj, PcsContext
 from grove.controllers.podcliqueset.plan_children import ChildrenPlan
@@ -51,6 +52,29 @@ async def sync_token_secret(ctx: PcsContext, desired: Obj) -> None:
         raise ForeignSecretError(f"secret {ctx.namespace}/{name} exists and is not owned by PodCliqueSet {ctx.name}")
     if ctx.settings.wait_for_sa_token and not (existing.get("data") or {}).get("token"):
         raise TokenPendingError(f"secret {ctx.namespace}/{name} has no token yet")
+    await delete_legacy_token_secret(ctx)
+
+
+def _mounts_secret(pod: Obj, secret: str) -> bool:
+    return any((v.get("secret") or {}).get("secretName") == secret
+               for v in (pod.get("spec") or {}).get("volumes") or ())
+
+
+async def delete_legacy_token_secret(ctx: PcsContext) -> None:
+    """Migration from the old name ``<pcs>-initc-sa-token-secret`` (spec §5.1, §12.9): once the new token
+    Secret is ready, the old one goes if this PodCliqueSet controls it and no pod still mounts it (pods
+    made before the rename keep theirs until they are replaced)."""
+    legacy = names.legacy_initc_token_secret_name(ctx.name)
+    old = ctx.caches.managed[("v1", "Secret")].get(ctx.namespace, legacy)
+    if old is None or old["metadata"].get("deletionTimestamp"):
+        return
+    if not any(r.get("controller") and r.get("uid") == ctx.uid for r in old["metadata"].get("ownerReferences") or ()):
+        return
+    if any(_mounts_secret(pod, legacy) for pod in ctx.part_of(ctx.caches.pods())):
+        return
+    await delete_ignoring_missing(ctx.client, old)
+    await ctx.recorder.normal(ctx.obj, "LegacyTokenSecretDeleted",
+                              f"deleted secret {legacy}, replaced by {names.initc_token_secret_name(ctx.name)}")
 
 
 async def sync_access(ctx: PcsContext, plan: ChildrenPlan) -> None:
