@@ -226,3 +226,21 @@ def volcano_queue(name: str, state: str | None = "Open") -> dict[str, Any]:
     if state:
         body["status"] = {"state": state}
     return body
+
+
+def third_party_crd(group: str, kind: str, version: str, *, scope: str = "Namespaced",
+                    spec_props: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A CRD for another project's kind (KAI, Volcano, NVIDIA DRA) as the cluster would serve it; its
+    schema is open unless ``spec_props`` names the ``spec`` properties a test looks for."""
+    singular = kind.lower()
+    plural = f"{singular[:-1]}ies" if singular.endswith("y") else f"{singular}s"
+    schema: dict[str, Any] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    if spec_props is not None:
+        schema["properties"] = {"spec": {"type": "object", "properties": spec_props,
+                                         "x-kubernetes-preserve-unknown-fields": True}}
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{plural}.{group}"},
+            "spec": {"group": group, "scope": scope,
+                     "names": {"kind": kind, "plural": plural, "singular": singular, "listKind": f"{kind}List"},
+                     "versions": [{"name": version, "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": schema}}]}}

@@ -25,20 +25,13 @@ from grove.controllers.clustertopology.sync import TopologySyncError, sync_all_t
 from grove.kube.errors import NotFound
 from grove.runtime.handlers import Request
 from grove.sim.simulation import SimOptions, Simulation
+from tests.builders import third_party_crd
 from tests.cluster.helpers import STAGE_FAST, StartSim, settle
 
 Obj = dict[str, Any]
 KEYS = ["topology.kubernetes.io/zone", "kubernetes.io/rack", "kubernetes.io/hostname"]
 
-TOPOLOGY_CRD: Obj = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-    "metadata": {"name": "topologies.kai.scheduler"},
-    "spec": {"group": "kai.scheduler", "scope": "Cluster",
-             "names": {"kind": "Topology", "plural": "topologies", "singular": "topology"},
-             "versions": [{"name": "v1alpha1", "served": True, "storage": True,
-                           "schema": {"openAPIV3Schema": {"type": "object",
-                                                          "x-kubernetes-preserve-unknown-fields": True}}}]},
-}
+TOPOLOGY_CRD: Obj = third_party_crd("kai.scheduler", "Topology", "v1alpha1", scope="Cluster")
 
 
 def binding(name: str = "grove-topology", keys: list[str] | None = None,

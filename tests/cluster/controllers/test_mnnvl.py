@@ -19,6 +19,7 @@ from grove.operator.config import load_operator_config
 from grove.sim.nodes import uniform_nodes
 from grove.sim.runner import RunError, apply_manifests
 from grove.sim.simulation import SimOptions, Simulation
+from tests.builders import third_party_crd
 from tests.cluster.helpers import NS, STAGE_FAST, StartSim, listed, settle
 from tests.upstream import UPSTREAM
 
@@ -26,15 +27,7 @@ Obj = dict[str, Any]
 CD = "resource.nvidia.com/v1beta1"
 DIR = UPSTREAM / "e2e/auto-mnnvl"
 CONFIG = Path(__file__).resolve().parents[2] / "data" / "config-mnnvl.yaml"
-CRD: Obj = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-    "metadata": {"name": "computedomains.resource.nvidia.com"},
-    "spec": {"group": "resource.nvidia.com", "scope": "Namespaced",
-             "names": {"kind": "ComputeDomain", "plural": "computedomains", "singular": "computedomain"},
-             "versions": [{"name": "v1beta1", "served": True, "storage": True,
-                           "schema": {"openAPIV3Schema": {"type": "object",
-                                                          "x-kubernetes-preserve-unknown-fields": True}}}]},
-}
+CRD: Obj = third_party_crd("resource.nvidia.com", "ComputeDomain", "v1beta1")
 
 
 def docs(name: str) -> list[Obj]:

@@ -17,7 +17,7 @@ from grove.controllers.podgang.reconciler import NAME, REASON_KIND_NOT_SERVED
 from grove.devcluster.nodes import kwok_nodes
 from grove.runtime.handlers import Request
 from grove.sim.simulation import SimOptions, Simulation
-from tests.builders import pcs
+from tests.builders import pcs, third_party_crd
 from tests.cluster.helpers import NS, STAGE_FAST, StartSim, listed, live_pods, settle
 from tests.upstream import UPSTREAM
 
@@ -26,20 +26,8 @@ E2E_DIR = UPSTREAM / "e2e"
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
-def podgroup_crd(group: str, version: str) -> Obj:
-    """A minimal namespaced ``podgroups.<group>`` CRD (schema open, as far as this test is concerned)."""
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"podgroups.{group}"},
-        "spec": {"group": group, "scope": "Namespaced",
-                 "names": {"kind": "PodGroup", "plural": "podgroups", "singular": "podgroup"},
-                 "versions": [{"name": version, "served": True, "storage": True,
-                               "schema": {"openAPIV3Schema": {"type": "object",
-                                                              "x-kubernetes-preserve-unknown-fields": True}}}]},
-    }
-
-
-CRDS = (podgroup_crd("scheduling.run.ai", "v2alpha2"), podgroup_crd("scheduling.volcano.sh", "v1beta1"))
+CRDS = (third_party_crd("scheduling.run.ai", "PodGroup", "v2alpha2"),
+        third_party_crd("scheduling.volcano.sh", "PodGroup", "v1beta1"))
 
 
 def e2e_docs(name: str) -> list[Obj]:
@@ -159,11 +147,7 @@ async def test_volcano_podgang_gets_a_volcano_podgroup(start_sim: StartSim) -> N
     queue = {"apiVersion": "scheduling.volcano.sh/v1beta1", "kind": "Queue", "metadata": {"name": "research"},
              "spec": {}, "status": {"state": "Open"}}
     sim = await start(start_sim)
-    queue_crd = podgroup_crd("scheduling.volcano.sh", "v1beta1")
-    queue_crd["metadata"]["name"] = "queues.scheduling.volcano.sh"
-    queue_crd["spec"]["scope"] = "Cluster"
-    queue_crd["spec"]["names"] = {"kind": "Queue", "plural": "queues", "singular": "queue"}
-    await sim.client.create(queue_crd)
+    await sim.client.create(third_party_crd("scheduling.volcano.sh", "Queue", "v1beta1", scope="Cluster"))
     await sim.apply([queue])
     body = (pcs("vc", NS).annotate(c.VOLCANO_QUEUE_ANNOTATION, "research")
             .clique("w", 2, min_available=2, scheduler=c.SCHEDULER_VOLCANO).build())

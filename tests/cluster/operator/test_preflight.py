@@ -23,7 +23,7 @@ from grove.operator.preflight import (
     run_preflight,
 )
 from grove.runtime.events import EventRecorder
-from tests.builders import E2E_LEVELS, ctb
+from tests.builders import E2E_LEVELS, ctb, third_party_crd
 
 
 def _config(**body: Any) -> OperatorConfiguration:
@@ -31,22 +31,11 @@ def _config(**body: Any) -> OperatorConfiguration:
                                                  "kind": "OperatorConfiguration", **body})
 
 
-def _crd(group: str, kind: str, plural: str, version: str, spec_props: dict[str, Any],
-         scope: str = "Namespaced") -> dict[str, Any]:
-    schema = {"type": "object", "properties": {"spec": {"type": "object", "properties": spec_props}}}
-    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": f"{plural}.{group}"},
-            "spec": {"group": group, "scope": scope,
-                     "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": f"{kind}List"},
-                     "versions": [{"name": version, "served": True, "storage": True,
-                                   "schema": {"openAPIV3Schema": schema}}]}}
-
-
-COMPUTE_DOMAIN_CRD = _crd("resource.nvidia.com", "ComputeDomain", "computedomains", "v1beta1",
-                          {"numNodes": {"type": "integer"}})
-VOLCANO_OLD = _crd("scheduling.volcano.sh", "PodGroup", "podgroups", "v1beta1", {"minMember": {"type": "integer"}})
-VOLCANO_NEW = _crd("scheduling.volcano.sh", "PodGroup", "podgroups", "v1beta1",
-                   {"minMember": {"type": "integer"}, "subGroupPolicy": {"type": "array", "items": {"type": "object"}}})
+COMPUTE_DOMAIN_CRD = third_party_crd("resource.nvidia.com", "ComputeDomain", "v1beta1")
+VOLCANO_OLD = third_party_crd("scheduling.volcano.sh", "PodGroup", "v1beta1", spec_props={"minMember": {"type": "integer"}})
+VOLCANO_NEW = third_party_crd("scheduling.volcano.sh", "PodGroup", "v1beta1",
+                              spec_props={"minMember": {"type": "integer"},
+                                          "subGroupPolicy": {"type": "array", "items": {"type": "object"}}})
 MNNVL_ON = {"network": {"autoMNNVLEnabled": True}}
 VOLCANO_ON = {"scheduler": {"profiles": [{"name": "default-scheduler"}, {"name": "volcano"}]}}
 
@@ -91,8 +80,7 @@ async def test_capable_cluster_passes_every_check(cluster: EmbeddedCluster) -> N
 
 
 KAI_ON = {"scheduler": {"profiles": [{"name": "default-scheduler"}, {"name": "kai-scheduler"}]}}
-KAI_TOPOLOGY_CRD = _crd("kai.scheduler", "Topology", "topologies", "v1alpha1",
-                        {"levels": {"type": "array", "items": {"type": "object"}}}, scope="Cluster")
+KAI_TOPOLOGY_CRD = third_party_crd("kai.scheduler", "Topology", "v1alpha1", scope="Cluster")
 
 
 async def test_topology_sync_failure_exits_3_and_success_creates_the_topology(cluster: EmbeddedCluster) -> None:
