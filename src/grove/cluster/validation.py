@@ -91,8 +91,12 @@ def validate_metadata(obj: dict[str, Any], *, namespaced: bool) -> None:
     if controllers > 1:
         causes.append(StatusCause("metadata.ownerReferences",
                                   "Invalid value: Only one reference can have Controller set to true"))
+    # Core kinds (pkg/apis/core/validation) refuse an unqualified finalizer that is not a standard one; other
+    # groups, CRDs and custom resources included, only need a qualified name (e.g. the apiextensions server's
+    # own "customresourcecleanup.apiextensions.k8s.io"; the real server merely warns).
+    core = obj.get("apiVersion") == "v1"
     for i, fin in enumerate(md.get("finalizers") or []):
-        if "/" not in str(fin) and fin not in ("orphan", "foregroundDeletion", "kubernetes"):
+        if core and "/" not in str(fin) and fin not in ("orphan", "foregroundDeletion", "kubernetes"):
             causes.append(StatusCause(f"metadata.finalizers[{i}]",
                                       f"Invalid value: {fin!r}: name is neither a standard finalizer name "
                                       "nor is it fully qualified"))

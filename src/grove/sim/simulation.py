@@ -31,6 +31,7 @@ from grove.kube.objects import deep_copy
 from grove.runtime.manager import Manager
 from grove.scheduler.binder import GangScheduler, setup_scheduler
 from grove.sim.admission import GroveAdmission
+from grove.sim.scheduler_kinds import scheduler_crds
 
 Obj = dict[str, Any]
 
@@ -62,6 +63,9 @@ class SimOptions:
     wait_for_sa_token: bool = False
     """Hold PodCliques until the init-container token Secret has a token, as on a real cluster (the
     embedded cluster has no token controller, so something must fill it in)."""
+    serve_scheduler_kinds: bool = True
+    """Serve the KAI and Volcano kinds the operator writes for the enabled profiles (PodGroups, KAI
+    Topologies; see :mod:`grove.sim.scheduler_kinds`); off to see what a cluster without them does."""
     client_wrapper: Callable[[KubeClient], KubeClient] | None = None
     """Wraps the client the manager (controllers and scheduler) sees, e.g. to inject watch faults in tests;
     the kubelet, the admission chain and :attr:`Simulation.client` keep the cluster's own client."""
@@ -89,6 +93,9 @@ class Simulation:
             return
         for crd in generate_crds():
             await self.client.create(crd)
+        if self.options.serve_scheduler_kinds:
+            for crd in scheduler_crds(self.config.scheduler.enabled_names()):
+                await self.client.create(crd)
         self.admission.install()
         await self.apply(self.options.objects)
         setup_controllers(self.manager, config=self.config, initc_image=self.options.initc_image,

@@ -57,7 +57,7 @@ def config(*profiles: str) -> OperatorConfiguration:
 
 async def start(start_sim: StartSim, *objects: Obj, crd: bool = True,
                 cfg: OperatorConfiguration | None = None) -> Simulation:
-    return await start_sim(SimOptions(kubelet=STAGE_FAST, config=cfg,
+    return await start_sim(SimOptions(kubelet=STAGE_FAST, config=cfg, serve_scheduler_kinds=crd,
                                       objects=((TOPOLOGY_CRD,) if crd else ()) + objects))
 
 

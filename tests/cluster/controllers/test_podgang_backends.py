@@ -43,7 +43,7 @@ def data_docs(name: str) -> list[Obj]:
 
 async def start(start_sim: StartSim, *, crds: bool = True, extra: tuple[Obj, ...] = ()) -> Simulation:
     objects = (*(CRDS if crds else ()), *extra, *kwok_nodes(12))
-    return await start_sim(SimOptions(kubelet=STAGE_FAST, objects=objects))
+    return await start_sim(SimOptions(kubelet=STAGE_FAST, objects=objects, serve_scheduler_kinds=crds))
 
 
 async def apply(sim: Simulation, docs: list[Obj]) -> None:

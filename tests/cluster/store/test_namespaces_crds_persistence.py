@@ -8,7 +8,7 @@ import pytest
 
 from grove.cluster import EmbeddedCluster
 from grove.kube.clock import VirtualClock
-from grove.kube.errors import Forbidden, Gone, NotFound
+from grove.kube.errors import Forbidden, Gone, Invalid, NotFound
 from tests.contract.helpers import WIDGET, WIDGET_CRD, configmap, widget
 
 
@@ -85,3 +85,20 @@ async def test_same_seed_same_names_and_uids() -> None:
         return out
 
     assert await run() == await run()
+
+
+async def test_crds_can_be_updated_and_unqualified_finalizers_are_refused_on_core_kinds_only() -> None:
+    """A served CRD carries the apiextensions cleanup finalizer, so updating it (re-applying a manifest)
+    must pass metadata validation; the "standard finalizer name" rule is core validation's, not generic."""
+    cluster = EmbeddedCluster(clock=VirtualClock(), seed=3)
+    kube = cluster.client
+    crd = await kube.create(WIDGET_CRD)
+    assert crd["metadata"]["finalizers"] == ["customresourcecleanup.apiextensions.k8s.io"]
+    crd["metadata"]["labels"] = {"touched": "yes"}
+    updated = await kube.update(crd)
+    assert updated["metadata"]["labels"] == {"touched": "yes"}
+    with pytest.raises(Invalid, match="neither a standard finalizer name nor is it fully qualified"):
+        await kube.create(configmap("cm", "default", finalizers=["hold"]))
+    made = await kube.create({**widget("w", "default"), "metadata": {"name": "w", "namespace": "default",
+                                                                     "finalizers": ["hold"]}})
+    assert made["metadata"]["finalizers"] == ["hold"]

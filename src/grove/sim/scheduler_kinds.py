@@ -1,0 +1,45 @@
+"""The kinds the operator writes for gang-scheduler backends, served by the embedded cluster as a cluster
+with those schedulers installed serves them (spec §10.2).
+
+The embedded gang scheduler answers for ``kai-scheduler`` (and places ``volcano`` pods), so the embedded
+cluster also serves what the operator keeps in step for them: KAI PodGroups and Topologies, Volcano
+PodGroups. Then ``grove sim run`` shows the objects a real KAI or Volcano cluster would hold, instead of
+"kind not served" warnings. Schemas are open (no pruning), as the operator only needs them stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from grove.api import constants as c
+
+Obj = dict[str, Any]
+_OPEN = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+
+
+def _crd(group: str, version: str, kind: str, plural: str, scope: str, schema: Obj) -> Obj:
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{plural}.{group}"},
+            "spec": {"group": group, "scope": scope,
+                     "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
+                     "versions": [{"name": version, "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": schema}}]}}
+
+
+KAI_PODGROUP_CRD = _crd("scheduling.run.ai", "v2alpha2", "PodGroup", "podgroups", "Namespaced", _OPEN)
+KAI_TOPOLOGY_CRD = _crd("kai.scheduler", "v1alpha1", "Topology", "topologies", "Cluster", _OPEN)
+VOLCANO_PODGROUP_CRD = _crd("scheduling.volcano.sh", "v1beta1", "PodGroup", "podgroups", "Namespaced", {
+    **_OPEN, "properties": {"spec": {**_OPEN, "properties": {  # Volcano >= 1.14, as the operator requires
+        "subGroupPolicy": {"type": "array", "items": _OPEN}}}}})
+
+_BY_PROFILE: dict[str, tuple[Obj, ...]] = {
+    c.SCHEDULER_KAI: (KAI_PODGROUP_CRD, KAI_TOPOLOGY_CRD),
+    c.SCHEDULER_VOLCANO: (VOLCANO_PODGROUP_CRD,),
+}
+
+
+def scheduler_crds(enabled_profiles: Iterable[str]) -> list[Obj]:
+    """The CRDs of the enabled profiles' backend kinds, in a stable order."""
+    enabled = set(enabled_profiles)
+    return [crd for name, crds in sorted(_BY_PROFILE.items()) if name in enabled for crd in crds]
