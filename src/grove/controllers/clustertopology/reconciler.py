@@ -94,7 +94,7 @@ class ClusterTopologyReconciler:
         try:
             result = await call
         except TopologySyncError as err:
-            # an unserved kind (the embedded cluster's default) is no operator fault: status and event tell
+            # an unserved kind (KAI not installed) is no operator fault: status and event tell
             log.log(logging.INFO if err.not_served else logging.WARNING,
                     "ClusterTopologyBinding %s: %s: %s", req.name, backend, err)
             failures.append(err)

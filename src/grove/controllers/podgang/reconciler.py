@@ -9,7 +9,7 @@ The PodGroup is controlled by the gang, so garbage collection removes it with th
 Two failures are not retried on a timer, because only a change can cure them and a change reconciles
 anyway: a gang the backend cannot express (Warning ``KAIBackendMappingFailed``), and a backend whose
 PodGroup kind the API server does not serve (Warning ``PodGroupKindNotServed``; e.g. KAI not installed,
-the embedded cluster's default — upstream refuses to start then). Each Warning is recorded once per gang.
+or an embedded cluster started without the scheduler kinds). Each Warning is recorded once per gang.
 The backend PodGroups are read from the API, not watched: a watch on a kind that is not served would
 never sync and would hold every controller back.
 """
