@@ -47,7 +47,7 @@ WORK_NS = "grove-le-e2e"
 SAMPLES = UPSTREAM / "samples/simple"
 # Measurement slack, not algorithm slack: the renewal's write and watch delivery, the takeover's write,
 # and this test polling the survivor's /metrics every 0.1 s.
-SLACK = 0.5
+SLACK = 1.0  # measured 0.02-0.08 s (0.08 s with one core kept busy); generous so a loaded CI box cannot flake
 TAKEOVER_BOUND = LEASE_DURATION + SLACK
 
 
