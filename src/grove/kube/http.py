@@ -40,8 +40,10 @@ PATCH_CONTENT_TYPES: dict[str, str] = {
     "apply": "application/apply-patch+yaml",
 }
 LIST_PAGE = 500
-# client-go's rule: an answer that says "come back later" (429, or a 5xx carrying Retry-After) was not
-# acted on, so any request is sent again, up to 10 times, after the server's Retry-After (capped here).
+# An answer that says "come back later" is followed, up to 10 times, after the server's Retry-After (capped
+# here): a 429 was not acted on, so any request is sent again; a 5xx with Retry-After (e.g. a server-side
+# timeout) may have been, so only reads are (client-go resends those writes too; a resent create with
+# generateName could make a second pod).
 MAX_RETRIES = 10
 MAX_RETRY_AFTER = 10.0
 
@@ -52,10 +54,10 @@ class Unreachable(ApiError):
     code, reason = 503, "ServiceUnavailable"
 
 
-def retry_after(status: int, header: str | None) -> float | None:
+def retry_after(method: str, status: int, header: str | None) -> float | None:
     """Seconds to wait before sending a request again, or None when the answer is final: 429 always
-    (1 s without a header), a 5xx only with a Retry-After header; capped at MAX_RETRY_AFTER."""
-    if status != 429 and not (500 <= status < 600 and header):
+    (1 s without a header), a 5xx only for GET and with a Retry-After header; capped at MAX_RETRY_AFTER."""
+    if status != 429 and not (method == "GET" and 500 <= status < 600 and header):
         return None
     try:
         seconds = float(header) if header else 1.0
@@ -154,7 +156,7 @@ class HttpKubeClient:
                     headers=self._headers(content_type if data is not None else None), **kwargs)
             except (aiohttp.ClientError, TimeoutError) as err:
                 raise Unreachable(f"{method} {path}: {type(err).__name__}: {err}") from err
-            wait = retry_after(resp.status, resp.headers.get("Retry-After"))
+            wait = retry_after(method, resp.status, resp.headers.get("Retry-After"))
             if wait is None or attempt == MAX_RETRIES:
                 break
             resp.release()

@@ -213,7 +213,9 @@ async def test_come_back_later_answers_are_retried(served: tuple[Script, HttpKub
 
 
 def test_retry_after_rule() -> None:
-    assert retry_after(429, None) == 1.0 and retry_after(429, "3") == 3.0 and retry_after(429, "x") == 1.0
-    assert retry_after(503, "2") == 2.0 and retry_after(503, None) is None  # 5xx only when the server says so
-    assert retry_after(429, "3600") == 10.0  # capped
-    assert retry_after(409, "1") is None and retry_after(200, None) is None
+    assert retry_after("POST", 429, None) == 1.0 and retry_after("GET", 429, "3") == 3.0
+    assert retry_after("PUT", 429, "x") == 1.0 and retry_after("GET", 429, "3600") == 10.0  # capped
+    # a 5xx only when the server says so, and only for reads: a write may have been applied already
+    assert retry_after("GET", 503, "2") == 2.0 and retry_after("GET", 503, None) is None
+    assert retry_after("POST", 504, "1") is None and retry_after("PATCH", 500, "1") is None
+    assert retry_after("GET", 409, "1") is None and retry_after("GET", 200, None) is None
