@@ -16,6 +16,8 @@ from typing import Any
 from grove.api import constants as c
 from grove.api.models.config import OperatorConfiguration
 from grove.controllers.clustertopology.sync import TopologySyncError, sync_all_topologies
+from grove.controllers.common import mnnvl
+from grove.controllers.podgang.backends import VOLCANO_API_VERSION
 from grove.kube.client import KubeClient
 from grove.kube.clock import RealClock
 from grove.kube.errors import ApiError, NotFound
@@ -25,9 +27,9 @@ log = logging.getLogger("grove.operator")
 
 EXIT_TOPOLOGY_SYNC, EXIT_BACKEND_INIT, EXIT_MNNVL = 3, 5, 7
 
-COMPUTE_DOMAIN_API, COMPUTE_DOMAIN_KIND = "resource.nvidia.com/v1beta1", "ComputeDomain"
-VOLCANO_PODGROUP_CRD = "podgroups.scheduling.volcano.sh"
-VOLCANO_VERSION = "v1beta1"
+COMPUTE_DOMAIN_API, COMPUTE_DOMAIN_KIND = mnnvl.API_VERSION, mnnvl.KIND
+_VOLCANO_GROUP, _, VOLCANO_VERSION = VOLCANO_API_VERSION.partition("/")
+VOLCANO_PODGROUP_CRD = f"podgroups.{_VOLCANO_GROUP}"
 CRD_API = "apiextensions.k8s.io/v1"
 # matches nothing: a served kind answers with an empty list, an unserved one with NotFound
 _PROBE_SELECTOR = "grove.io/preflight-probe=never"

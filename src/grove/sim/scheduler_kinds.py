@@ -13,12 +13,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from grove.api import constants as c
+from grove.controllers.clustertopology.planner import KAI_TOPOLOGY_API_VERSION, KIND_TOPOLOGY
+from grove.controllers.podgang.backends import KAI_API_VERSION, VOLCANO_API_VERSION
 
 Obj = dict[str, Any]
 _OPEN = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 
 
-def _crd(group: str, version: str, kind: str, plural: str, scope: str, schema: Obj) -> Obj:
+def _crd(api_version: str, kind: str, plural: str, scope: str, schema: Obj) -> Obj:
+    group, _, version = api_version.partition("/")
     return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
             "metadata": {"name": f"{plural}.{group}"},
             "spec": {"group": group, "scope": scope,
@@ -27,9 +30,9 @@ def _crd(group: str, version: str, kind: str, plural: str, scope: str, schema: O
                                    "schema": {"openAPIV3Schema": schema}}]}}
 
 
-KAI_PODGROUP_CRD = _crd("scheduling.run.ai", "v2alpha2", "PodGroup", "podgroups", "Namespaced", _OPEN)
-KAI_TOPOLOGY_CRD = _crd("kai.scheduler", "v1alpha1", "Topology", "topologies", "Cluster", _OPEN)
-VOLCANO_PODGROUP_CRD = _crd("scheduling.volcano.sh", "v1beta1", "PodGroup", "podgroups", "Namespaced", {
+KAI_PODGROUP_CRD = _crd(KAI_API_VERSION, "PodGroup", "podgroups", "Namespaced", _OPEN)
+KAI_TOPOLOGY_CRD = _crd(KAI_TOPOLOGY_API_VERSION, KIND_TOPOLOGY, "topologies", "Cluster", _OPEN)
+VOLCANO_PODGROUP_CRD = _crd(VOLCANO_API_VERSION, "PodGroup", "podgroups", "Namespaced", {
     **_OPEN, "properties": {"spec": {**_OPEN, "properties": {  # Volcano >= 1.14, as the operator requires
         "subGroupPolicy": {"type": "array", "items": _OPEN}}}}})
 
