@@ -10,18 +10,17 @@ from __future__ import annotations
 import asyncio
 import sys
 from enum import StrEnum
-from pathlib import Path
 
 import typer
-import yaml
 
 from grove.api.duration import DurationError, parse_duration
-from grove.api.manifests import ManifestError, load_documents
 from grove.cli.main import app
 from grove.sim import render
-from grove.sim.runner import RunError, RunResult, add_default_nodes, apply_manifests, run_step
+from grove.sim.errors import RunError
+from grove.sim.inputs import read_inputs
+from grove.sim.runner import RunResult, add_default_nodes, apply_manifests, run_step, wait_for
 from grove.sim.simulation import KubeletTimings, SimOptions, Simulation
-from grove.sim.steps import StepError, parse_steps
+from grove.sim.steps import StepError, load_steps
 
 sim_app = typer.Typer(help="The embedded cluster: run Grove on simulated nodes, on virtual time.",
                       no_args_is_help=True)
@@ -58,34 +57,29 @@ def _seconds(text: str, flag: str) -> float:
 
 
 async def run_simulation(files: list[str], *, nodes: int | None, steps_file: str | None, until: str,
-                         timeout: float, seed: int, timings: KubeletTimings) -> tuple[Simulation, RunResult]:
-    try:
-        docs = [d.body for d in load_documents(files)]
-    except ManifestError as exc:
-        raise RunError(str(exc)) from exc
+                         timeout: float, seed: int, timings: KubeletTimings,
+                         strict: bool = False) -> tuple[Simulation, RunResult]:
+    inputs = read_inputs(files, strict=strict)
+    docs = inputs.bodies
     steps = []
     if steps_file:
         try:
-            data = yaml.safe_load(Path(steps_file).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise RunError(f"{steps_file}: {exc}") from exc
-        try:
-            steps = parse_steps(data)
+            steps = load_steps(steps_file)
         except StepError as exc:
-            raise RunError(f"{steps_file}: {exc}") from exc
+            raise RunError(str(exc)) from exc
     sim = Simulation(SimOptions(seed=seed, kubelet=timings))
     await sim.start()
-    result = RunResult()
+    result = RunResult(warnings=list(inputs.warnings), notices=list(inputs.notices))
     has_nodes = any(isinstance(d, dict) and d.get("kind") == "Node" for d in docs)
     if nodes is not None:
         await add_default_nodes(sim, nodes)
     elif not has_nodes:
         await add_default_nodes(sim, DEFAULT_NODES)
     await apply_manifests(sim, docs)
-    result.goal_met = await sim.run_until(until, timeout=timeout)
+    await wait_for(sim, until, timeout, result, f"--until {until}")
     for step in steps:
         await run_step(sim, step, result)
-    result.warnings = list(sim.admission.warnings)
+    result.warnings += sim.admission.warnings
     return sim, result
 
 
@@ -101,6 +95,10 @@ def run(
     seed: int = typer.Option(0, "--seed", help="Seed for generated names and uids."),
     running_delay: str = typer.Option("1s", "--running-delay", help="Fake kubelet: binding to Running."),
     ready_delay: str = typer.Option("1s", "--ready-delay", help="Fake kubelet: Running to Ready."),
+    strict: bool = typer.Option(False, "--strict", help="Unknown fields and duplicate keys are errors, not "
+                                "warnings (as kubectl --validate=strict)."),
+    fail_unready: bool = typer.Option(False, "--fail-unready", help="Exit 1 when --until or a wait step "
+                                      "timed out before its goal."),
 ) -> None:
     """Apply manifests to an embedded cluster, wait, run steps, print every object."""
     timings = KubeletTimings(running_delay=_seconds(running_delay, "--running-delay"),
@@ -109,7 +107,7 @@ def run(
 
     async def main() -> tuple[Simulation, RunResult]:
         sim, result = await run_simulation(files, nodes=nodes, steps_file=steps, until=until.value,
-                                           timeout=wait_timeout, seed=seed, timings=timings)
+                                           timeout=wait_timeout, seed=seed, timings=timings, strict=strict)
         await sim.stop()
         return sim, result
 
@@ -118,12 +116,16 @@ def run(
     except RunError as exc:
         _fail(str(exc))
         return
-    for warning in dict.fromkeys(result.warnings):
-        typer.echo(f"Warning: {warning}", err=True)
+    except Exception as exc:  # last resort: a bug must still not print a traceback
+        typer.echo(f"error: internal error while simulating: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(3) from None
+    render.report(result)
     elapsed = sim.clock.now() - sim.options.start_time
     if output is Output.tree:
         sys.stdout.write(render.render_tree(sim.objects()))
         typer.echo(f"virtual time: {elapsed:g}s", err=True)
-        return
-    doc = render.document(sim.objects(), sim.events(), result.snapshots, elapsed)
-    sys.stdout.write(render.to_json(doc) + "\n" if output is Output.json else render.to_yaml(doc))
+    else:
+        doc = render.document(sim.objects(), sim.events(), result.snapshots, elapsed)
+        sys.stdout.write(render.to_json(doc) + "\n" if output is Output.json else render.to_yaml(doc))
+    if fail_unready and not result.goal_met:
+        raise typer.Exit(1)

@@ -22,7 +22,7 @@ from typing import Any
 import typer
 import yaml
 
-from grove.api.manifests import Document, ManifestError, expand_paths, parse_stream
+from grove.api.manifests import Document, ManifestError, read_documents
 from grove.api.models.config import OperatorConfiguration, embedded_cluster_config
 from grove.api.validation import ObjectReport, OfflineLookup, parse_model, validate_object
 from grove.cli.main import app
@@ -50,27 +50,6 @@ def load_config(path: str | None) -> OperatorConfiguration:
     if config is None:
         raise ManifestError("\n".join(f"{path}: {e}" for e in errs))
     return config
-
-
-def read_documents(paths: list[str]) -> tuple[list[Document], list[str]]:
-    """All documents that could be read, and one message per file that could not (others still load)."""
-    docs: list[Document] = []
-    errors: list[str] = []
-    for p in paths:
-        try:
-            files = expand_paths([p])
-        except ManifestError as exc:
-            errors.append(str(exc))
-            continue
-        for f in files:
-            try:
-                text = sys.stdin.read() if f == "-" else Path(f).read_text(encoding="utf-8")
-                docs.extend(parse_stream(text, "<stdin>" if f == "-" else f))
-            except ManifestError as exc:
-                errors.append(str(exc))
-            except (OSError, UnicodeDecodeError) as exc:
-                errors.append(f"{f}: cannot read: {exc}")
-    return docs, errors
 
 
 def validate_documents(docs: list[Document], config: OperatorConfiguration) -> Run:

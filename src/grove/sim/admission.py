@@ -12,6 +12,7 @@ from grove.api import constants as c
 from grove.api.models.config import OperatorConfiguration
 from grove.api.models.topology import ClusterTopologyBinding
 from grove.api.validation import OfflineLookup
+from grove.api.validation.limits import validate_child_limits
 from grove.cluster import AdmissionRequest, EmbeddedCluster
 from grove.kube.errors import Invalid, StatusCause
 from grove.webhook.admission import (
@@ -79,6 +80,8 @@ class GroveAdmission:
             outcome = validate_cluster_topology_object(req.object, config=self.config)
         elif gvk in _SCHEMA_ONLY:
             outcome = validate_schema_object(req.api_version, req.kind, req.object)
+            if gvk != (c.SCHEDULER_API_VERSION, c.KIND_PODGANG) and (limit := validate_child_limits(req.object)):
+                outcome = AdmissionOutcome(allowed=False, errors=[*outcome.errors, *limit])
         else:
             return
         self.warnings.extend(outcome.warnings)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
 from rich.console import Console
@@ -19,7 +20,24 @@ from rich.tree import Tree
 
 from grove.api import constants as c
 
+if TYPE_CHECKING:
+    from grove.sim.runner import RunResult
+
 Obj = dict[str, Any]
+
+
+def report_lines(result: RunResult) -> list[str]:
+    """What a run tells the user beside its output: warnings (each once), notices, unmet waits."""
+    lines = [f"Warning: {w}" for w in dict.fromkeys(result.warnings)]
+    lines += [f"notice: {n}" for n in dict.fromkeys(result.notices)]
+    lines += [f"error: {u}" for u in result.unmet]
+    return lines
+
+
+def report(result: RunResult, stream: TextIO | None = None) -> None:
+    out = stream or sys.stderr
+    for line in report_lines(result):
+        out.write(line + "\n")
 
 
 def document(objects: list[Obj], events: list[Obj], snapshots: dict[str, dict[str, list[Obj]]],

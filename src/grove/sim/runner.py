@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from grove.api.manifests import load_documents
+from grove.api import constants as c
+from grove.api.manifests import Document, ManifestError, load_documents
 from grove.kube.errors import ApiError, NotFound
 from grove.kube.resources import ResourceKind
+from grove.sim.errors import RunError
+from grove.sim.inputs import Inputs, check_documents
 from grove.sim.nodes import uniform_nodes
 from grove.sim.simulation import Simulation, ensure_namespace
 from grove.sim.steps import Step
@@ -24,15 +27,14 @@ BUILTIN_SHORT_NAMES = {"po": "Pod", "pods": "Pod", "pod": "Pod", "no": "Node", "
                        "ns": "Namespace", "sa": "ServiceAccount", "cm": "ConfigMap", "secret": "Secret"}
 
 
-class RunError(ValueError):
-    """Bad input discovered while running (unknown kind, missing object, admission rejection)."""
-
-
 @dataclass
 class RunResult:
     snapshots: dict[str, dict[str, list[Obj]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     goal_met: bool = True
+    unmet: list[str] = field(default_factory=list)
+    """One line per wait whose goal was not reached (``--until`` and ``wait`` steps)."""
 
 
 def resolve_kind(sim: Simulation, name: str) -> ResourceKind:
@@ -84,17 +86,17 @@ async def apply_manifests(sim: Simulation, bodies: list[Obj]) -> None:
     for body in sorted(bodies, key=rank):
         if not isinstance(body, dict) or "kind" not in body or "apiVersion" not in body:
             raise RunError("every manifest needs apiVersion and kind")
-        rk = sim.cluster.registry.get(body["apiVersion"], body["kind"])
-        meta = body.setdefault("metadata", {})
-        if rk is not None and rk.namespaced and not meta.get("namespace"):
-            meta["namespace"] = "default"  # as kubectl does for the current context's namespace
-        ns = meta.get("namespace")
-        if ns:
-            await ensure_namespace(sim, ns)
+        name = (body.get("metadata") or {}).get("name", "<no name>")
         try:
+            rk = sim.cluster.registry.get(body["apiVersion"], body["kind"])
+            meta = body.setdefault("metadata", {})
+            if rk is not None and rk.namespaced and not meta.get("namespace"):
+                meta["namespace"] = "default"  # as kubectl does for the current context's namespace
+            ns = meta.get("namespace")
+            if ns:
+                await ensure_namespace(sim, ns)
             await sim.apply_one(body)
         except ApiError as exc:
-            name = (body.get("metadata") or {}).get("name", "<no name>")
             lines = [f"{body['kind']}/{name} rejected: {exc.message}"]
             lines += [f"  {cause.field}: {cause.message}" for cause in exc.causes]
             raise RunError("\n".join(lines)) from exc
@@ -104,19 +106,24 @@ async def add_default_nodes(sim: Simulation, count: int) -> None:
     await sim.apply(uniform_nodes(count))
 
 
-def _load(ref: Any) -> list[Obj]:
-    if isinstance(ref, str):
-        return [d.body for d in load_documents([ref])]
-    if isinstance(ref, list):
-        return list(ref)
-    return [ref]
+def _load(ref: Any, where: str) -> Inputs:
+    """An ``apply`` step's objects: from a path, an inline object or a list, checked like ``-f`` input."""
+    try:
+        docs = load_documents([ref]) if isinstance(ref, str) else \
+            [Document(where, i, body) for i, body in enumerate(ref if isinstance(ref, list) else [ref])]
+    except ManifestError as exc:
+        raise RunError(str(exc)) from exc
+    return check_documents(docs)
 
 
 async def run_step(sim: Simulation, step: Step, result: RunResult) -> None:
     action, arg = step.action, step.arg
     try:
         if action == "apply":
-            await apply_manifests(sim, _load(arg))
+            inputs = _load(arg, step.describe())
+            result.warnings += inputs.warnings
+            result.notices += inputs.notices
+            await apply_manifests(sim, inputs.bodies)
         elif action == "scale":
             rk = resolve_kind(sim, arg["kind"])
             ns = arg.get("namespace", "default") if rk.namespaced else None
@@ -150,15 +157,40 @@ async def run_step(sim: Simulation, step: Step, result: RunResult) -> None:
             await sim.advance(float(arg))
             return
         elif action == "wait":
-            met = await sim.run_until(arg["until"], timeout=arg["timeout"])
-            result.goal_met = result.goal_met and met
+            await wait_for(sim, arg["until"], arg["timeout"], result, step.describe())
             return
         elif action == "snapshot":
             result.snapshots[arg] = {"objects": sim.objects(), "events": sim.events()}
             return
-    except RunError as exc:
+    except (RunError, ManifestError) as exc:
         raise RunError(f"{step.describe()}: {exc}") from exc
     except ApiError as exc:
         causes = "".join(f"\n  {cause.field}: {cause.message}" for cause in exc.causes)
         raise RunError(f"{step.describe()}: {exc.reason}: {exc.message}{causes}") from exc
     await sim.quiesce()
+
+
+async def unmet_goal(sim: Simulation, goal: str, timeout: float) -> str:
+    """What a wait that timed out leaves behind, in one line: the sets not available, pods unscheduled."""
+    pods = (await sim.client.list("v1", "Pod")).items
+    unscheduled = sum(1 for p in pods if not (p.get("spec") or {}).get("nodeName"))
+    unavailable = []
+    for pcs in (await sim.client.list(c.API_VERSION, c.KIND_PCS)).items:
+        want = (pcs.get("spec") or {}).get("replicas", 0)
+        have = (pcs.get("status") or {}).get("availableReplicas", 0)
+        if have < want:
+            unavailable.append(f"{pcs['metadata']['name']} ({have}/{want} available)")
+    what = "every PodCliqueSet to be available" if goal == "ready" else "the cluster to settle"
+    detail = [f"not available: {', '.join(unavailable)}"] if unavailable else []
+    if unscheduled:
+        detail.append(f"{unscheduled} pod(s) not scheduled")
+    return f"timed out after {timeout:g}s of virtual time waiting for {what}" + \
+        (f"; {'; '.join(detail)}" if detail else "")
+
+
+async def wait_for(sim: Simulation, goal: str, timeout: float, result: RunResult, what: str) -> None:
+    """``sim.run_until`` that records an unmet goal in ``result`` (``what`` names the wait: ``--until``)."""
+    met = await sim.run_until(goal, timeout=timeout)
+    result.goal_met = result.goal_met and met
+    if not met:
+        result.unmet.append(f"{what}: {await unmet_goal(sim, goal, timeout)}")

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from grove.api.bounded_yaml import YAMLInputError, decode_utf8, load_one
 from grove.api.duration import DurationError, parse_duration
+from grove.api.validation.limits import MAX_PODS_PER_PODCLIQUESET
 
 
 class StepError(ValueError):
@@ -57,6 +59,9 @@ def _ref(value: Any, where: str, *, replicas: bool = False) -> dict[str, Any]:
         r = value.get("replicas")
         if not isinstance(r, int) or isinstance(r, bool) or r < 0:
             raise StepError(f"{where}: 'replicas' must be a non-negative integer")
+        if r > MAX_PODS_PER_PODCLIQUESET:
+            raise StepError(f"{where}: 'replicas' {r} is more than the limit of {MAX_PODS_PER_PODCLIQUESET} "
+                            "pods per PodCliqueSet")
     return value
 
 
@@ -113,3 +118,20 @@ def parse_steps(data: Any) -> list[Step]:
             raise StepError(f"{where}: expected a snapshot name")
         steps.append(Step(i, action, arg))
     return steps
+
+
+def load_steps(path: str) -> list[Step]:
+    """Read and parse a steps file; StepError names the file and the problem (YAML, UTF-8, a step)."""
+    try:
+        with open(path, "rb") as fh:
+            doc = load_one(decode_utf8(fh.read()))
+    except OSError as exc:
+        raise StepError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except YAMLInputError as exc:
+        raise StepError(f"{path}: {exc}") from exc
+    if doc is not None and doc.duplicates:
+        raise StepError(f"{path}: {'; '.join(doc.duplicates)}")
+    try:
+        return parse_steps(doc.body if doc is not None else None)
+    except StepError as exc:
+        raise StepError(f"{path}: {exc}") from exc

@@ -19,8 +19,22 @@ from grove.api.models.config import OperatorConfiguration
 from grove.api.models.core import PodCliqueSet
 from grove.api.models.topology import ClusterTopologyBinding
 from grove.api.validation.clustertopology import validate_cluster_topology
-from grove.api.validation.errors import ROOT, ErrorType, FieldError, Path, ValidationResult, invalid, required
-from grove.api.validation.k8s import validate_object_meta
+from grove.api.validation.errors import (
+    ROOT,
+    ErrorList,
+    ErrorType,
+    FieldError,
+    Path,
+    ValidationResult,
+    invalid,
+    required,
+)
+from grove.api.validation.k8s import (
+    validate_annotations,
+    validate_dns_label,
+    validate_labels,
+    validate_object_meta,
+)
 from grove.api.validation.lookup import ClusterLookup
 from grove.api.validation.podcliqueset_admission import validate_podcliqueset
 from grove.api.validation.schema import parse_model
@@ -110,7 +124,8 @@ def _dispatch(report: ObjectReport, body: Any, old_body: Any, config: OperatorCo
             errs.append(FieldError(Path("kind"), ErrorType.NOT_SUPPORTED, f"Unknown kind; Grove kinds: {known}",
                                    f"{report.api_version} {report.kind}"))
         else:
-            report.status = "passthrough"
+            errs.extend(validate_generic_meta(body.get("metadata")))
+            report.status = "passthrough" if not errs else "invalid"
         return
     parsed, schema_errs = parse_model(model, body)
     errs.extend(schema_errs)
@@ -134,6 +149,36 @@ def _dispatch(report: ObjectReport, body: Any, old_body: Any, config: OperatorCo
     report.obj = obj
     report.wire = obj.to_wire()
     report.status = "validated" if result.ok else "invalid"
+
+
+def validate_generic_meta(meta: Any) -> ErrorList:
+    """What the API server checks of *any* object's metadata (the name's format depends on the kind, so
+    only its presence): a mapping, string names, a DNS-label namespace, valid labels and annotations."""
+    path = Path("metadata")
+    if meta is None:
+        return [required(path.child("name"), "name or generateName is required")]
+    if not isinstance(meta, dict):
+        return [invalid(path, meta, "must be of type object")]
+    errs: ErrorList = []
+    for key in ("name", "generateName", "namespace"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            errs.append(invalid(path.child(key), meta[key], "must be of type string"))
+    if errs:
+        return errs
+    if not meta.get("name") and not meta.get("generateName"):
+        errs.append(required(path.child("name"), "name or generateName is required"))
+    if meta.get("namespace"):
+        errs.extend(validate_dns_label(meta["namespace"], path.child("namespace")))
+    for key in ("labels", "annotations"):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            errs.append(invalid(path.child(key), value, "must be a map of string to string"))
+    if not errs:
+        errs.extend(validate_labels(meta.get("labels"), path.child("labels")))
+        errs.extend(validate_annotations(meta.get("annotations"), path.child("annotations")))
+    return errs
 
 
 def _parse_old(old_body: Any, result: ValidationResult) -> PodCliqueSet | None:

@@ -151,8 +151,9 @@ def _validate_autoscaling(cfg: AutoScalingConfig, min_available: int | None, rep
 def _validate_pod_spec(ctx: PCSContext, pod_spec: dict[str, Any], path: Path) -> ValidationResult:
     out = ValidationResult()
     restart = pod_spec.get("restartPolicy")
-    if restart:
-        out.warnings.append(f"{path.child('restartPolicy')}: restartPolicy will be ignored, it will be set to Always")
+    if restart and restart != "Always":  # defaulting sets Always: only a user's other choice is ignored
+        out.warnings.append(f"{path.child('restartPolicy')}: restartPolicy {restart} will be ignored, "
+                            "it will be set to Always")
     if ctx.creating:
         if pod_spec.get("topologySpreadConstraints") is not None:
             out.errors.append(forbidden(path.child("topologySpreadConstraints"),

@@ -1,6 +1,7 @@
 """``startsAfter`` rules for ``CliqueStartupTypeExplicit`` (spec §2.2, §6).
 
-Under AnyOrder/InOrder the field is ignored, so it is not checked. Under Explicit every entry must
+Under AnyOrder/InOrder the field is ignored, so it is not checked, but a warning says so (a user who
+wrote it meant something). Under Explicit every entry must
 name another clique once, and the dependency graph must be acyclic: each strongly connected
 component with more than one clique is reported once, at its first clique, naming all members.
 """
@@ -9,6 +10,16 @@ from __future__ import annotations
 
 from grove.api.validation.context import PCSContext
 from grove.api.validation.errors import ErrorList, duplicate, invalid, not_found, required
+
+
+def starts_after_warnings(ctx: PCSContext) -> list[str]:
+    """One warning per clique whose ``startsAfter`` the startup type makes meaningless."""
+    startup = ctx.pcs.spec.template.clique_startup_type
+    if startup == "CliqueStartupTypeExplicit":
+        return []
+    return [f"{path.child('spec', 'startsAfter')}: ignored: cliqueStartupType is {startup or 'unset'}; "
+            "startsAfter only applies with CliqueStartupTypeExplicit"
+            for path, clique in ctx.cliques() if clique.spec.starts_after]
 
 
 def validate_starts_after(ctx: PCSContext) -> ErrorList:

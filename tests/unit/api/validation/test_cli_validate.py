@@ -28,13 +28,17 @@ def write(tmp: Path, name: str, docs: list[object]) -> str:
 
 
 def test_valid_files_exit_0_with_one_line_per_object(tmp_path: Path) -> None:
-    f = write(tmp_path, "ok.yaml", [pcs("one").clique("a").build(), pcs("two").clique("b").build(),
+    two = pcs("two").clique("b").build()
+    two["spec"]["template"]["cliques"][0]["spec"]["podSpec"]["restartPolicy"] = "OnFailure"
+    f = write(tmp_path, "ok.yaml", [pcs("one").clique("a").build(), two,
                                     {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}])
     out = grove("-f", f)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["podcliqueset.grove.io/one valid", "podcliqueset.grove.io/two valid",
                                        "node/n1 passed through (not a Grove kind, not validated)"]
-    assert "restartPolicy will be ignored" in out.stderr  # warnings go to stderr
+    warnings = [line for line in out.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {f}#1: podcliqueset.grove.io/two: restartPolicy OnFailure will be ignored, "
+                        "it will be set to Always (spec.template.cliques[0].spec.podSpec.restartPolicy)"]
 
 
 def test_invalid_object_exit_1_with_every_error_line(tmp_path: Path) -> None:

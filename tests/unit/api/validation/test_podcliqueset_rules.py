@@ -14,6 +14,7 @@ from tests.unit.api.validation._support import check, describe, error_at
 R, INV, F, D, NS, NF = (ErrorType.REQUIRED, ErrorType.INVALID, ErrorType.FORBIDDEN, ErrorType.DUPLICATE,
                       ErrorType.NOT_SUPPORTED, ErrorType.NOT_FOUND)
 C0 = "spec.template.cliques[0]"
+C1 = "spec.template.cliques[1]"
 G0 = "spec.template.podCliqueScalingGroups[0]"
 
 
@@ -163,16 +164,25 @@ def test_error_line_names_value_and_rule() -> None:
         "spec.template.cliques[1].spec.minAvailable: Invalid value: 5: must be less than or equal to replicas (3)"]
 
 
-def test_starts_after_ignored_unless_explicit() -> None:
-    body = pcs("x").startup("InOrder").clique("a", starts_after=["nope", "a"]).build()
-    assert check(body).ok
+def test_starts_after_ignored_unless_explicit_with_a_warning() -> None:
+    body = pcs("x").startup("InOrder").clique("a", starts_after=["nope", "a"]).clique("b").build()
+    report = check(body)
+    assert report.ok
+    assert report.result.warnings == [f"{C0}.spec.startsAfter: ignored: cliqueStartupType is "
+                                      "CliqueStartupTypeInOrder; startsAfter only applies with "
+                                      "CliqueStartupTypeExplicit"]
 
 
 def test_restart_policy_warns_and_missing_role_name_warns_but_admits() -> None:
     report = check(pcs("x").clique("a", role=None).build())
     assert report.ok, describe(report)
-    assert any("restartPolicy will be ignored" in w for w in report.result.warnings)
+    assert not any("restartPolicy" in w for w in report.result.warnings), "defaulted Always: nothing to say"
     assert any(w.startswith(f"{C0}.spec.roleName:") for w in report.result.warnings)
+    body = pcs("x").clique("a").clique("b").build()
+    body["spec"]["template"]["cliques"][1]["spec"]["podSpec"]["restartPolicy"] = "Never"
+    warnings = check(body).result.warnings
+    assert warnings == [f"{C1}.spec.podSpec.restartPolicy: restartPolicy Never will be ignored, "
+                        "it will be set to Always"]
 
 
 def test_empty_scheduler_name_resolves_to_default_profile() -> None:
