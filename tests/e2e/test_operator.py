@@ -11,6 +11,7 @@ rest of the session never depends on a stopped process.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import json
@@ -22,6 +23,8 @@ import pytest
 import yaml
 
 from grove.devcluster.nodes import agent_toleration
+from grove.kube.errors import Invalid
+from grove.kube.http import HttpKubeClient
 from tests.e2e.harness import E2ECluster, wait_until
 from tests.e2e.operator_support import NS, Operator, operator_running
 from tests.e2e.operator_support import http_get as _get
@@ -59,18 +62,45 @@ def test_operator_is_ready_leader_and_injected_the_ca(operator: Operator, e2e_cl
                lambda: 'leader_election_master_status{name="grove-operator-leader-election"} 1' in operator.metrics())
 
 
+def test_webhook_denial_causes_keep_their_reason_through_the_api_server(operator: Operator,
+                                                                       e2e_cluster: E2ECluster) -> None:
+    """metav1.StatusCause carries its type under ``reason``: the API server decodes the webhook's Status and
+    passes it on, so a cause written under another key would arrive without a type."""
+    bad = {"apiVersion": "grove.io/v1alpha1", "kind": "PodCliqueSet", "metadata": {"name": "bad-causes",
+                                                                                   "namespace": WORK_NS},
+           "spec": {"replicas": 1, "template": {"cliques": [
+               {"name": "a", "spec": {"replicas": 2, "minAvailable": 5, "roleName": "a",
+                                      "podSpec": {"containers": [{"name": "a", "image": "x"}]}}}]}}}
+
+    async def create() -> Invalid:
+        client = HttpKubeClient.from_kubeconfig(str(e2e_cluster.kubeconfig))
+        try:
+            with pytest.raises(Invalid) as err:
+                await client.create(bad)
+            return err.value
+        finally:
+            await client.close()
+
+    denied = asyncio.run(create())
+    assert [(c.field, c.reason) for c in denied.causes] == [
+        ("spec.template.cliques[0].spec.minAvailable", "FieldValueInvalid")], denied.causes
+    assert denied.details.get("kind") == "PodCliqueSet" and denied.details.get("group") == "grove.io"
+
+
 def test_invalid_pcs_is_rejected_by_kubectl_with_the_field_path(operator: Operator, e2e_cluster: E2ECluster) -> None:
     bad = {"apiVersion": "grove.io/v1alpha1", "kind": "PodCliqueSet", "metadata": {"name": "bad", "namespace": WORK_NS},
            "spec": {"replicas": 1, "template": {"cliques": [
                {"name": "a", "spec": {"replicas": 2, "minAvailable": 5, "roleName": "a",
-                                      "podSpec": {"containers": [{"name": "a", "image": "x"}]}}}]}}}
+                                      "podSpec": {"containers": [{"name": "a", "image": "x"}],
+                                                  "restartPolicy": "Never"}}}]}}}
     res = e2e_cluster.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
     assert res.returncode != 0
     # The API server turns the webhook's 422 Status (with causes) into kubectl's usual Invalid error, and
     # passes the webhook's warnings through.
     assert 'The PodCliqueSet "bad" is invalid: spec.template.cliques[0].spec.minAvailable: Invalid value: 5: ' \
         "must be less than or equal to replicas (2)" in res.stderr, res.stderr
-    assert "Warning: spec.template.cliques[0].spec.podSpec.restartPolicy" in res.stderr, res.stderr
+    assert "Warning: spec.template.cliques[0].spec.podSpec.restartPolicy: restartPolicy Never will be ignored" \
+        in res.stderr, res.stderr
     assert e2e_cluster.kubectl("get", "pcs", "bad", "-n", WORK_NS, check=False).returncode != 0
     bad_ctb = {"apiVersion": "grove.io/v1alpha1", "kind": "ClusterTopologyBinding", "metadata": {"name": "bad-ctb"},
                "spec": {"levels": [{"domain": "zone", "key": "k/z"}, {"domain": "rack", "key": "k/z"}]}}

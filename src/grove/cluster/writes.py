@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from grove.cluster.admission import AdmissionRequest, Operation, UserInfo
+from grove.cluster.core_validation import check_core_object
 from grove.cluster.crds import validate_crd
 from grove.cluster.lifecycle import CRD, POD
 from grove.cluster.prepare import prepare_create, prepare_update, same_object
@@ -102,6 +103,8 @@ class Writes:
             validate_metadata(new, namespaced=rk.namespaced)
         if rk.group_kind == CRD:
             validate_crd(new)
+        if not rk.group:
+            check_core_object(new)
         c.check_namespace(rk, key[1])
         if c.store.get(key) is not None:
             raise AlreadyExists(f'{rk.resource} "{name}" already exists',
@@ -134,6 +137,8 @@ class Writes:
                     continue
             if same_object(new, current):
                 return c.out(rk, current)
+            if not rk.group:
+                check_core_object(new, subresource=subresource)
             stored = c.store.put(rk.group_kind, new)
             return c.out(rk, c.after_commit(rk, key, stored))
         raise _conflict(rk, key[2])

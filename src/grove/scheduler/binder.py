@@ -39,6 +39,7 @@ from grove.runtime.handlers import Request
 from grove.runtime.manager import Manager
 from grove.runtime.predicates import Funcs
 from grove.scheduler.placement import Plan, plan_placement
+from grove.scheduler.screening import Screen
 from grove.scheduler.snapshot import TERMINAL_PHASES, build_snapshot, pod_key, topology_keys_of
 from grove.scheduler.work import (
     WorkItem,
@@ -57,6 +58,8 @@ CONTROLLER_NAME = "grove-scheduler"
 KEY = Request(None, CONTROLLER_NAME)
 REASON_UNSCHEDULABLE = "Unschedulable"
 REASON_SCHEDULED = "Scheduled"
+REASON_FAILED_SCHEDULING = "FailedScheduling"
+REASON_INVALID_NODE = "InvalidNodeStatus"
 NODE_API = ("v1", "Node")
 POD_API = ("v1", "Pod")
 PODGANG_API = (c.SCHEDULER_API_VERSION, c.KIND_PODGANG)
@@ -69,6 +72,8 @@ class PassResult:
 
     bindings: list[tuple[str, str]] = field(default_factory=list)
     unschedulable: dict[str, str] = field(default_factory=dict)
+    skipped: list[tuple[Obj, str]] = field(default_factory=list)
+    """Nodes and pods this pass could not read (see :mod:`grove.scheduler.screening`), with why."""
 
 
 # -- watch filters ---------------------------------------------------------------------------------
@@ -153,6 +158,8 @@ class GangScheduler:
         self.bindings_ctb = manager.cache(*CTB_API)
         self._assumed: dict[str, tuple[str, str]] = {}  # pod key -> (uid, node) bound, cache not caught up
         self._reported: dict[str, str] = {}  # pod uid -> last Unschedulable message reported
+        self._skip_reported: dict[str, str] = {}  # node/pod uid -> last skip message reported
+        self.screen = Screen()
         self._recorders: dict[str, EventRecorder] = {}
         self.controller: Controller | None = None
         self.passes = 0
@@ -187,11 +194,11 @@ class GangScheduler:
 
     def plan(self) -> tuple[PassResult, dict[str, Obj]]:
         """Plan one pass from the caches; returns the decisions and the pods by key."""
-        nodes = self.nodes.list()
-        pods = self._current_pods()
+        screened = self.screen.screen(self.nodes.list(), self._current_pods())
+        nodes, pods = screened.nodes, screened.pods
         by_key = {pod_key(p): p for p in pods}
         work = collect_work(pods, self.podgangs.list(), self.answer_for)
-        result = PassResult()
+        result = PassResult(skipped=screened.skipped)
         if not work:
             return result, by_key
         ctbs = {(b.get("metadata") or {}).get("name"): b for b in self.bindings_ctb.list()}
@@ -221,7 +228,24 @@ class GangScheduler:
         live = {str((p.get("metadata") or {}).get("uid")) for p in by_key.values() if is_pending(p)}
         for uid in [u for u in self._reported if u not in live]:
             del self._reported[uid]
+        await self._report_skipped(result.skipped)
         return Result(requeue=True) if failed else None
+
+    async def _report_skipped(self, skipped: Sequence[tuple[Obj, str]]) -> None:
+        """A Warning event on each object the pass had to leave out, once per message."""
+        current: dict[str, str] = {}
+        for obj, message in skipped:
+            uid = str((obj.get("metadata") or {}).get("uid"))
+            current[uid] = message
+            if self._skip_reported.get(uid) == message:
+                continue
+            is_node = obj.get("kind") == "Node"
+            log.warning("%s %s skipped: %s", obj.get("kind"), (obj.get("metadata") or {}).get("name"), message)
+            component = CONTROLLER_NAME if is_node else scheduler_of(obj)
+            reason = REASON_INVALID_NODE if is_node else REASON_FAILED_SCHEDULING
+            verb = "not used for scheduling" if is_node else "not scheduled"
+            await self.recorder(component).warning(obj, reason, f"{verb}: {message}")
+        self._skip_reported = current
 
     async def _bind(self, pod: Obj, node: str) -> bool:
         meta = pod.get("metadata") or {}

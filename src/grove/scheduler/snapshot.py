@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grove.scheduler.quantity import CPU, MEMORY, PODS, resource_amount
+from grove.api.quantity import CPU, MEMORY, PODS, resource_amount
 
 FIXED_RESOURCES = (CPU, MEMORY, PODS)
 CPU_INDEX, MEMORY_INDEX, PODS_INDEX = 0, 1, 2

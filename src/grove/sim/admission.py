@@ -13,8 +13,9 @@ from grove.api.models.config import OperatorConfiguration
 from grove.api.models.topology import ClusterTopologyBinding
 from grove.api.validation import OfflineLookup
 from grove.api.validation.limits import validate_child_limits
+from grove.api.validation.status import invalid_status
 from grove.cluster import AdmissionRequest, EmbeddedCluster
-from grove.kube.errors import Invalid, StatusCause
+from grove.kube.errors import from_status
 from grove.webhook.admission import (
     AdmissionOutcome,
     default_podcliqueset_object,
@@ -29,10 +30,7 @@ _SCHEMA_ONLY = {(c.API_VERSION, c.KIND_PCLQ), (c.API_VERSION, c.KIND_PCSG), (c.S
 def _raise_if_denied(outcome: AdmissionOutcome, req: AdmissionRequest) -> None:
     if outcome.allowed:
         return
-    causes = [StatusCause(field=e.path, message=e.message(), reason=f"Field{e.type.name.title().replace('_', '')}")
-              for e in outcome.errors]
-    raise Invalid(outcome.message(req.kind, req.name), causes=causes,
-                  details={"name": req.name, "group": req.api_version.split("/")[0], "kind": req.kind})
+    raise from_status(invalid_status(req.kind, req.api_version.rpartition("/")[0], req.name, outcome.errors))
 
 
 _GROVE_GROUPS = (c.GROUP, c.SCHEDULER_GROUP)

@@ -29,8 +29,8 @@ from aiohttp import web
 
 from grove.api import constants as c
 from grove.api.models.config import OperatorConfiguration
-from grove.api.validation import FieldError
 from grove.api.validation.lookup import OfflineLookup
+from grove.api.validation.status import invalid_status
 from grove.kube.client import KubeClient
 from grove.kube.errors import ApiError, NotFound
 from grove.webhook.admission import (
@@ -81,22 +81,9 @@ class ApiServerLookup:
             return None
 
 
-def cause_type(err: FieldError) -> str:
-    """metav1.CauseType for a field error (``FieldValueInvalid``...)."""
-    return f"FieldValue{err.type.value}"
-
-
 def denial(outcome: AdmissionOutcome, kind: str, name: str, group: str) -> dict[str, Any]:
-    return {
-        "code": 422,
-        "status": "Failure",
-        "reason": "Invalid",
-        "message": outcome.message(kind, name),
-        "details": {
-            "name": name, "group": group, "kind": kind,
-            "causes": [{"type": cause_type(e), "message": e.message(), "field": e.path} for e in outcome.errors],
-        },
-    }
+    """``AdmissionResponse.status`` of a denial: the shared 422 encoding (causes under ``reason``)."""
+    return invalid_status(kind, group, name, outcome.errors)
 
 
 def _name(obj: dict[str, Any] | None) -> str:

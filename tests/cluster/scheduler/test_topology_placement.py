@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from grove.api import constants as c
-from grove.scheduler.quantity import resource_amount
+from grove.api.quantity import resource_amount
 from grove.scheduler.snapshot import pod_requests
 from tests.cluster.helpers import StartSim, settle
 

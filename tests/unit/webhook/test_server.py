@@ -99,15 +99,19 @@ async def test_invalid_pcs_is_denied_with_422_and_field_causes(http: TestClient)
     assert status["message"].startswith('PodCliqueSet.grove.io "web" is invalid: ')
     fields = [c["field"] for c in status["details"]["causes"]]
     assert "spec.template.cliques[0].spec.minAvailable" in fields
-    assert all(c["type"].startswith("FieldValue") for c in status["details"]["causes"])
+    assert all(c["reason"].startswith("FieldValue") and "type" not in c for c in status["details"]["causes"])
     assert status["details"]["kind"] == "PodCliqueSet" and status["details"]["group"] == "grove.io"
 
 
-async def test_valid_pcs_is_allowed_with_the_restart_policy_warning(http: TestClient) -> None:
+async def test_valid_pcs_is_allowed_with_the_restart_policy_warning_only_when_it_applies(http: TestClient) -> None:
     obj = defaulted(pcs("web", "default").clique("a", replicas=2, min_available=1).build())
     resp = await post(http, PATH_VALIDATE_PCS, review(obj))
+    assert resp["allowed"] is True and "warnings" not in resp, resp
+    obj["spec"]["template"]["cliques"][0]["spec"]["podSpec"]["restartPolicy"] = "Never"
+    resp = await post(http, PATH_VALIDATE_PCS, review(obj))
     assert resp["allowed"] is True, resp
-    assert resp["warnings"], "restartPolicy set must warn (spec §2.2)"
+    assert resp["warnings"] == ["spec.template.cliques[0].spec.podSpec.restartPolicy: restartPolicy Never "
+                                "will be ignored, it will be set to Always"]
 
 
 async def test_update_immutability_uses_the_old_object(http: TestClient) -> None:

@@ -3,7 +3,8 @@ would treat it: schema stage, then defaulting (PodCliqueSet), then admission rul
 
 Grove kinds are parsed and checked; a body in a Grove API group with an unknown kind or version is an
 error (``Unknown kind``); anything else (ResourceClaimTemplate, Queue, Node...) passes through
-unvalidated. Nothing here raises on any input.
+unvalidated but for what the API server checks of every object's metadata (and of Pods and Nodes, its
+core validation). Nothing here raises on any input.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from grove.api.models.config import OperatorConfiguration
 from grove.api.models.core import PodCliqueSet
 from grove.api.models.topology import ClusterTopologyBinding
 from grove.api.validation.clustertopology import validate_cluster_topology
+from grove.api.validation.core import validate_core_object
 from grove.api.validation.errors import (
     ROOT,
     ErrorList,
@@ -125,6 +127,8 @@ def _dispatch(report: ObjectReport, body: Any, old_body: Any, config: OperatorCo
                                    f"{report.api_version} {report.kind}"))
         else:
             errs.extend(validate_generic_meta(body.get("metadata")))
+            core = validate_core_object(body)  # Pods and Nodes: kube-apiserver's core validation
+            errs.extend(core or [])
             report.status = "passthrough" if not errs else "invalid"
         return
     parsed, schema_errs = parse_model(model, body)

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from grove.scheduler.quantity import (
+from grove.api.quantity import (
     QuantityError,
     format_amount,
     int_value,

@@ -5,7 +5,11 @@ the real kube-scheduler would keep out. Like ``resource.Quantity`` we parse to a
 round *up* when scaling: cpu is counted in milli-cores (``MilliValue``), every other resource in whole
 units (``Value``: bytes for memory, devices for ``nvidia.com/gpu``, pods for ``pods``).
 
-Parsing is cached: a cluster repeats the same few strings on thousands of pods and nodes.
+Parsing is cached: a cluster repeats the same few strings on thousands of pods and nodes. Parsing is
+also bounded, since quantities come from untrusted manifests: at most :data:`MAX_QUANTITY_CHARS`
+characters, and exponents beyond ±:data:`MAX_EXPONENT` are never computed (``1e999999999`` would be a
+billion-digit integer): larger values are capped at int64's maximum as resource.Quantity caps them,
+smaller non-zero ones round up to ``1n``.
 """
 
 from __future__ import annotations
@@ -38,18 +42,33 @@ _PATTERN = re.compile(
 )
 
 
+MAX_QUANTITY_CHARS = 64
+MAX_EXPONENT = 40
+INT64_MAX = 2**63 - 1
+
+
 class QuantityError(ValueError):
     """A string that is not a Kubernetes quantity; the message quotes it."""
 
 
 @lru_cache(maxsize=4096)
 def _parse_text(text: str) -> Fraction:
+    if len(text) > MAX_QUANTITY_CHARS:
+        raise QuantityError(f"a quantity may not be longer than {MAX_QUANTITY_CHARS} characters: {text[:20]!r}...")
     match = _PATTERN.match(text.strip())
     if match is None:
         raise QuantityError(f"quantities must match the regular expression of resource.Quantity: {text!r}")
     number = Fraction(match["number"])
     if match["exp"] is not None:
-        return number * Fraction(10) ** int(match["exp"][1:])
+        exponent = int(match["exp"][1:])
+        if number == 0:
+            return Fraction(0)
+        sign = 1 if number > 0 else -1
+        if exponent > MAX_EXPONENT:
+            return Fraction(sign * INT64_MAX)
+        if exponent < -MAX_EXPONENT:
+            return Fraction(sign, 10**9)
+        return number * Fraction(10) ** exponent
     suffix = match["suffix"] or ""
     if suffix in _BINARY:
         return number * _BINARY[suffix]
@@ -61,11 +80,13 @@ def parse_quantity(value: str | int | float) -> Fraction:
     if isinstance(value, bool):
         raise QuantityError(f"a quantity cannot be a boolean: {value!r}")
     if isinstance(value, int):
-        return Fraction(value)
+        return Fraction(max(-INT64_MAX, min(INT64_MAX, value)))
     if isinstance(value, float):
         if not math.isfinite(value):
             raise QuantityError(f"a quantity must be finite: {value!r}")
-        return Fraction(str(value))
+        return Fraction(str(value)) if abs(value) < INT64_MAX else Fraction(INT64_MAX if value > 0 else -INT64_MAX)
+    if not isinstance(value, str):
+        raise QuantityError(f"a quantity must be a string or a number, not {type(value).__name__}")
     return _parse_text(value)
 
 
