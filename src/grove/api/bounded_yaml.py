@@ -10,8 +10,8 @@ allowed share falls to 10% at 4,000,000 (go-yaml's ``allowedAliasRatio``). Measu
 size of the text (each node's expansion is computed once).
 
 Duplicate mapping keys are last-wins in YAML loaders; kubectl's strict decoding calls them an error.
-Here they are collected per document as ``line N: duplicate key "k"`` so the caller decides (a warning by
-default, an error with ``--strict``). libyaml bounds nesting depth itself (ScannerError).
+Here they are collected per document (:class:`DuplicateKey`, ``line N: duplicate key "k"``) so the caller
+decides (a warning by default, an error with ``--strict``). libyaml bounds nesting depth itself (ScannerError).
 """
 
 from __future__ import annotations
@@ -90,10 +90,19 @@ def check_aliasing(node: Node) -> None:
                              f"{allowed_alias_ratio(expanded):.0%} of the expanded size)")
 
 
+@dataclass(frozen=True)
+class DuplicateKey:
+    line: int
+    key: str
+
+    def __str__(self) -> str:
+        return f'line {self.line}: duplicate key "{self.key}" (the last value wins)'
+
+
 class _Loader(_BASE):  # type: ignore[misc,valid-type]
     """The safe loader that notes duplicate keys instead of silently keeping the last one."""
 
-    duplicates: list[str]
+    duplicates: list[DuplicateKey]
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         if isinstance(node, MappingNode):
@@ -108,20 +117,16 @@ class _Loader(_BASE):  # type: ignore[misc,valid-type]
                     continue  # an unhashable key: the base constructor reports it
                 if key in seen:
                     line = key_node.start_mark.line + 1 if key_node.start_mark is not None else 0
-                    self.duplicates.append(f"line {line}: duplicate key {_show(key)} (the last value wins)")
+                    self.duplicates.append(DuplicateKey(line, str(key)))
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
-
-
-def _show(key: Any) -> str:
-    return f'"{key}"' if isinstance(key, str) else repr(key)
 
 
 @dataclass
 class LoadedDocument:
     body: Any
     line: int
-    duplicates: list[str] = field(default_factory=list)
+    duplicates: list[DuplicateKey] = field(default_factory=list)
 
 
 def load_documents(text: str) -> list[LoadedDocument]:
@@ -137,7 +142,7 @@ def load_documents(text: str) -> list[LoadedDocument]:
             check_aliasing(node)
             loader.duplicates = []
             body = loader.construct_document(node)
-            dups = sorted(loader.duplicates, key=lambda d: int(d.split(":")[0].removeprefix("line ")))
+            dups = sorted(loader.duplicates, key=lambda d: d.line)
             out.append(LoadedDocument(body, (node.start_mark.line + 1) if node.start_mark else 0, dups))
     except yaml.YAMLError as exc:
         raise YAMLInputError(f"invalid YAML: {exc}") from exc

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grove.api.bounded_yaml import YAMLInputError, decode_utf8
+from grove.api.bounded_yaml import DuplicateKey, YAMLInputError, decode_utf8
 from grove.api.bounded_yaml import load_documents as load_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -31,8 +31,13 @@ class Document:
     source: str
     index: int
     body: Any
-    warnings: tuple[str, ...] = field(default=(), compare=False)
-    """Problems of the text a lenient reader lets pass (duplicate keys, ``line N: ...``)."""
+    duplicates: tuple[DuplicateKey, ...] = field(default=(), compare=False)
+    """Duplicate keys in the text (a lenient reader keeps the last value)."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Problems of the text a lenient reader lets pass, one line each (``line N: ...``)."""
+        return tuple(str(d) for d in self.duplicates)
 
     @property
     def where(self) -> str:
@@ -78,7 +83,7 @@ def parse_stream(text: str, source: str) -> Iterator[Document]:
     for doc in docs:
         if doc.body is None:
             continue
-        warnings = tuple(doc.duplicates)
+        dups = tuple(doc.duplicates)
         if is_list_kind(doc.body):
             items = doc.body.get("items")
             if items is None:
@@ -89,11 +94,11 @@ def parse_stream(text: str, source: str) -> Iterator[Document]:
                 if not isinstance(item, dict):
                     raise ManifestError(f"{source}: line {doc.line}: {doc.body['kind']} items[{i}]: must be an "
                                         f"object with apiVersion and kind, not {type(item).__name__}")
-                yield Document(source, index, _typed_item(doc.body, item), warnings)
-                warnings = ()
+                yield Document(source, index, _typed_item(doc.body, item), dups)
+                dups = ()
                 index += 1
             continue
-        yield Document(source, index, doc.body, warnings)
+        yield Document(source, index, doc.body, dups)
         index += 1
 
 

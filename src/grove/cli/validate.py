@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -24,8 +23,9 @@ import yaml
 
 from grove.api.manifests import Document, ManifestError, read_documents
 from grove.api.models.config import OperatorConfiguration, embedded_cluster_config
-from grove.api.validation import ObjectReport, OfflineLookup, parse_model, validate_object
+from grove.api.validation import ObjectReport, OfflineLookup, validate_document
 from grove.cli.main import app
+from grove.operator.config import ConfigError, load_operator_config
 
 
 @dataclass
@@ -43,20 +43,17 @@ def load_config(path: str | None) -> OperatorConfiguration:
     if path is None:
         return embedded_cluster_config()
     try:
-        body = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ManifestError(f"{path}: cannot read operator configuration: {exc}") from exc
-    config, errs = parse_model(OperatorConfiguration, body if body is not None else {})
-    if config is None:
-        raise ManifestError("\n".join(f"{path}: {e}" for e in errs))
-    return config
+        return load_operator_config(path)
+    except ConfigError as exc:
+        raise ManifestError(str(exc)) from exc
 
 
-def validate_documents(docs: list[Document], config: OperatorConfiguration) -> Run:
+def validate_documents(docs: list[Document], config: OperatorConfiguration, strict: bool = False) -> Run:
     lookup = OfflineLookup.from_bodies(d.body for d in docs)
     run = Run()
     for doc in docs:
-        run.reports.append((doc, validate_object(doc.body, config=config, lookup=lookup)))
+        run.reports.append((doc, validate_document(doc.body, doc.duplicates, config=config, lookup=lookup,
+                                                   strict=strict)))
     return run
 
 
@@ -107,6 +104,8 @@ def validate(
     output: str | None = typer.Option(None, "-o", "--output", help="Print the defaulted objects: yaml or json."),
     config: str | None = typer.Option(None, "--config", help="OperatorConfiguration YAML to validate against "
                                       "(default: the embedded cluster's: all profiles, TAS on)."),
+    strict: bool = typer.Option(False, "--strict", help="Unknown fields and duplicate keys are errors, not "
+                                "warnings (as kubectl --validate=strict)."),
 ) -> None:
     """Default and validate Grove manifests offline, as the admission webhooks would."""
     if output not in (None, "yaml", "json"):
@@ -119,7 +118,7 @@ def validate(
         raise typer.Exit(2) from None
     try:
         docs, file_errors = read_documents(filenames)
-        run = validate_documents(docs, operator_config)
+        run = validate_documents(docs, operator_config, strict)
         run.file_errors = file_errors
     except Exception as exc:  # last resort: a bug must still not print a traceback
         typer.echo(f"error: internal error while validating: {type(exc).__name__}: {exc}", err=True)

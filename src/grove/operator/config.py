@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from grove.api import constants as c
+from grove.api.bounded_yaml import YAMLInputError, decode_utf8, load_one
 from grove.api.duration import parse_duration
 from grove.api.models.config import OperatorConfiguration
 from grove.api.validation import parse_model
+from grove.api.validation.strict import unknown_fields
+from grove.api.validation.strict import warning as unknown_warning
 
 LOG_LEVELS = ("debug", "info", "error")
 LOG_FORMATS = ("json", "text")
@@ -71,20 +72,30 @@ def validate_operator_config(cfg: OperatorConfiguration) -> list[str]:
 
 
 def load_operator_config(path: str | Path) -> OperatorConfiguration:
+    """Read, parse and validate the file; ConfigError names every problem (one line each).
+
+    Strict, unlike upstream's lenient decoder: a misspelt key (``topologyAwareSchedulng``) would silently
+    leave a feature at its default, so an unknown field, a duplicate key or another kind is an error."""
     try:
-        body = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        doc = load_one(decode_utf8(Path(path).read_bytes()))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read operator configuration: {exc.strerror or exc}") from exc
+    except YAMLInputError as exc:
         raise ConfigError(f"{path}: cannot read operator configuration: {exc}") from exc
-    if body is None:
-        body = {}
+    body = doc.body if doc is not None and doc.body is not None else {}
     if not isinstance(body, dict):
         raise ConfigError(f"{path}: operator configuration must be a mapping")
-    if body.get("apiVersion", c.CONFIG_API_VERSION) != c.CONFIG_API_VERSION or \
-            body.get("kind", c.KIND_OPERATOR_CONFIG) != c.KIND_OPERATOR_CONFIG:
-        raise ConfigError(f"{path}: expected apiVersion {c.CONFIG_API_VERSION}, kind {c.KIND_OPERATOR_CONFIG}")
+    api_version, kind = body.get("apiVersion", c.CONFIG_API_VERSION), body.get("kind", c.KIND_OPERATOR_CONFIG)
+    if (api_version, kind) != (c.CONFIG_API_VERSION, c.KIND_OPERATOR_CONFIG):
+        raise ConfigError(f"{path}: expected apiVersion {c.CONFIG_API_VERSION}, kind {c.KIND_OPERATOR_CONFIG}; "
+                          f"got apiVersion {api_version!r}, kind {kind!r}")
     cfg, errs = parse_model(OperatorConfiguration, body)
     if cfg is None or errs:
         raise ConfigError("\n".join(f"{path}: {e}" for e in errs) or f"{path}: invalid operator configuration")
+    problems = [f"{path}: {d}" for d in (doc.duplicates if doc is not None else [])]
+    problems += [f"{path}: {unknown_warning(f)}" for f in unknown_fields(cfg)]
+    if problems:
+        raise ConfigError("\n".join(problems))
     problems = validate_operator_config(cfg)
     if problems:
         raise ConfigError("\n".join(f"{path}: {p}" for p in problems))

@@ -13,6 +13,7 @@ from grove.api.models.config import OperatorConfiguration
 from grove.api.models.topology import ClusterTopologyBinding
 from grove.api.validation import OfflineLookup
 from grove.api.validation.limits import validate_child_limits
+from grove.api.validation.lookup import VOLCANO_QUEUE_API_VERSIONS
 from grove.api.validation.status import invalid_status
 from grove.cluster import AdmissionRequest, EmbeddedCluster
 from grove.kube.errors import from_status
@@ -59,6 +60,11 @@ class GroveAdmission:
 
     async def _lookup(self) -> OfflineLookup:
         listed = await self.cluster.client.list(c.API_VERSION, c.KIND_CTB)
+        queues: list[dict[str, Any]] = []
+        if self.cluster.registry.get(VOLCANO_QUEUE_API_VERSIONS[0], "Queue") is not None:
+            queues = (await self.cluster.client.list(VOLCANO_QUEUE_API_VERSIONS[0], "Queue")).items
+        if queues:  # Volcano Queues given: the queue check is decided, as on a cluster with Volcano
+            return OfflineLookup.from_bodies([*listed.items, *queues])
         return OfflineLookup([ClusterTopologyBinding.model_validate(o) for o in listed.items])
 
     async def mutate(self, req: AdmissionRequest) -> dict[str, Any] | None:

@@ -71,7 +71,7 @@ def check_documents(docs: list[Document], *, strict: bool = False) -> Inputs:
         out.warnings += [f"{doc.where}: {doc.describe()}: {w}" for w in unknown_field_warnings(doc.body)]
         out.bodies.append(doc.body)
     if strict and out.warnings:
-        raise RunError("strict mode: " + "\n".join(out.warnings))
+        raise RunError("--strict refuses the input:\n" + "\n".join(f"  {w}" for w in out.warnings))
     out.notices += default_node_conditions(out.bodies)
     return out
 

@@ -130,7 +130,7 @@ def load_steps(path: str) -> list[Step]:
     except YAMLInputError as exc:
         raise StepError(f"{path}: {exc}") from exc
     if doc is not None and doc.duplicates:
-        raise StepError(f"{path}: {'; '.join(doc.duplicates)}")
+        raise StepError(f"{path}: {'; '.join(str(d) for d in doc.duplicates)}")
     try:
         return parse_steps(doc.body if doc is not None else None)
     except StepError as exc:

@@ -146,8 +146,7 @@ async def test_tas_hierarchy_carries_topology_constraints(start_sim: StartSim) -
 async def test_volcano_podgang_gets_a_volcano_podgroup(start_sim: StartSim) -> None:
     queue = {"apiVersion": "scheduling.volcano.sh/v1beta1", "kind": "Queue", "metadata": {"name": "research"},
              "spec": {}, "status": {"state": "Open"}}
-    sim = await start(start_sim)
-    await sim.client.create(third_party_crd("scheduling.volcano.sh", "Queue", "v1beta1", scope="Cluster"))
+    sim = await start(start_sim)  # serves Volcano Queues (grove.sim.scheduler_kinds)
     await sim.apply([queue])
     body = (pcs("vc", NS).annotate(c.VOLCANO_QUEUE_ANNOTATION, "research")
             .clique("w", 2, min_available=2, scheduler=c.SCHEDULER_VOLCANO).build())

@@ -25,7 +25,7 @@ PCS_HEAD = "apiVersion: grove.io/v1alpha1\nkind: PodCliqueSet\nmetadata: {name: 
 
 
 def pcs_text(replicas: int = 1, extra: str = "") -> str:
-    return (PCS_HEAD + "spec:\n  template:\n    cliques:\n    - name: a\n      spec:\n        roleName: a\n"
+    return (PCS_HEAD + "spec:\n  replicas: 1\n  template:\n    cliques:\n    - name: a\n      spec:\n        roleName: a\n"
             f"        replicas: {replicas}\n        podSpec: {{containers: [{{name: c, image: i}}]}}\n" + extra)
 
 
@@ -111,3 +111,113 @@ def test_whole_process_within_budget(tmp_path: Path, case: str) -> None:
               f"peak RSS {rss_mb:.0f} MB")
         assert proc.returncode == 1 and "Traceback" not in stderr, stderr
         assert cpu < 2.0 and rss_mb < 150
+
+
+TYPOS = pcs_text().replace("spec:\n  replicas: 1\n", "spec:\n  replicaz: 2\n").replace(
+    "        replicas: 1\n", "        replicas: 1\n        replicas: 1\n        minAvalable: 1\n").replace(
+    "{name: c, image: i}", "{name: c, image: i, imagee: j}")
+TYPO_WARNINGS = ['unknown field "spec.replicaz" (did you mean "replicas"?)',
+                 'unknown field "spec.template.cliques[0].spec.minAvalable" (did you mean "minAvailable"?)',
+                 'unknown field "spec.template.cliques[0].spec.podSpec.containers[0].imagee" (did you mean "image"?)',
+                 'line 12: duplicate key "replicas" (the last value wins)']
+
+
+def test_unknown_fields_and_duplicate_keys_warn_by_default_and_fail_with_strict(cli: CliForks,
+                                                                                 tmp_path: Path) -> None:
+    f = tmp_path / "typos.yaml"
+    f.write_text(TYPOS)
+    for command in (["validate"], ["sim", "run"]):
+        lenient = cli.run([*command, "-f", str(f)])
+        assert lenient.rc == 0, lenient.stderr
+        assert all(w in lenient.stderr for w in TYPO_WARNINGS), lenient.stderr
+        strict = cli.run([*command, "-f", str(f), "--strict"])
+        assert_clear_failure([(" ".join(command) + " --strict", strict)], "spec.replicaz", "minAvalable",
+                             "containers[0].imagee", "line 12")
+    validate_strict = cli.run(["validate", "-f", str(f), "--strict"])
+    assert 'spec.replicaz: Unsupported value: "replicaz": supported values: "replicas", "template", ' \
+           '"updateStrategy"' in validate_strict.stderr
+
+
+def test_operator_config_with_a_typo_or_of_another_kind_is_refused(cli: CliForks, tmp_path: Path) -> None:
+    f = tmp_path / "pcs.yaml"
+    f.write_text(pcs_text())
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("apiVersion: operator.config.grove.io/v1alpha1\nkind: OperatorConfiguration\n"
+                    "topologyAwareSchedulng: {enabled: true}\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    out = cli.run(["validate", "-f", str(f), "--config", str(typo)])
+    assert out.rc == 2 and 'unknown field "topologyAwareSchedulng"' in out.stderr, out.stderr
+    out = cli.run(["validate", "-f", str(f), "--config", str(other)])
+    assert out.rc == 2 and "expected apiVersion operator.config.grove.io/v1alpha1" in out.stderr, out.stderr
+
+
+NODE_WITHOUT_CONDITIONS = ("apiVersion: v1\nkind: NodeList\nitems:\n" + "".join(
+    f"- metadata: {{name: bare-{i}}}\n  status:\n    capacity: {{cpu: '8', memory: 32Gi, pods: '110'}}\n"
+    f"    allocatable: {{cpu: '8', memory: 32Gi, pods: '110'}}\n" for i in range(2)))
+
+
+def test_nodes_without_conditions_are_ready_with_one_notice(cli: CliForks, tmp_path: Path) -> None:
+    (tmp_path / "nodes.yaml").write_text(NODE_WITHOUT_CONDITIONS)
+    (tmp_path / "pcs.yaml").write_text(pcs_text(replicas=2))
+    out = cli.run(["sim", "run", "-f", str(tmp_path / "nodes.yaml"), "-f", str(tmp_path / "pcs.yaml"),
+                   "--until", "ready", "--fail-unready", "-o", "json"])
+    assert out.rc == 0, out.stderr
+    notices = [line for line in out.stderr.splitlines() if line.startswith("notice:")]
+    assert notices == ["notice: 2 Node(s) without status.conditions taken as Ready, as KWOK does: bare-0, bare-1"]
+    assert out.stdout.count('"nodeName": "bare-') == 2
+
+
+def test_a_wait_that_times_out_says_so_and_fail_unready_exits_1(cli: CliForks, tmp_path: Path) -> None:
+    (tmp_path / "pcs.yaml").write_text(pcs_text(replicas=3).replace("{name: c, image: i}",
+                                       "{name: c, image: i, resources: {requests: {nvidia.com/gpu: '8'}}}"))
+    steps = tmp_path / "steps.yaml"
+    steps.write_text("- wait: {until: ready, timeout: 30s}\n")
+    args = ["sim", "run", "--nodes", "2", "-f", str(tmp_path / "pcs.yaml"), "--until", "ready", "--timeout", "1m"]
+    out = cli.run([*args, "--steps", str(steps)])
+    assert out.rc == 0, out.stderr
+    assert ("error: --until ready: timed out after 60s of virtual time waiting for every PodCliqueSet to be "
+            "available; not available: x (0/1 available); 3 pod(s) not scheduled") in out.stderr, out.stderr
+    assert "error: step 0 (wait): timed out after 30s" in out.stderr
+    failed = cli.run([*args, "--fail-unready"])
+    assert failed.rc == 1 and "timed out after 60s" in failed.stderr and "PodCliqueSet x" in failed.stdout
+
+
+KAI_QUEUES = """apiVersion: scheduling.run.ai/v2
+kind: Queue
+metadata: {name: default-parent-queue}
+spec: {resources: {cpu: {limit: -1, overQuotaWeight: 1, quota: 0}, gpu: {limit: -1, overQuotaWeight: 1, quota: 0}}}
+---
+apiVersion: scheduling.run.ai/v2
+kind: Queue
+metadata: {name: default-queue}
+spec: {parentQueue: default-parent-queue}
+---
+apiVersion: scheduling.volcano.sh/v1beta1
+kind: Queue
+metadata: {name: closed}
+spec: {weight: 1}
+status: {state: Closed}
+"""
+
+
+def test_typed_node_list_and_scheduler_queues_are_accepted(cli: CliForks, tmp_path: Path) -> None:
+    (tmp_path / "nodes.yaml").write_text(NODE_WITHOUT_CONDITIONS.replace("- metadata:", "- kind: Node\n  metadata:", 1))
+    (tmp_path / "queues.yaml").write_text(KAI_QUEUES)
+    (tmp_path / "pcs.yaml").write_text(pcs_text().replace("metadata: {name: x}",
+                                       "metadata: {name: x, labels: {kai.scheduler/queue: default-queue}}"))
+    out = cli.run(["sim", "run", "-f", str(tmp_path / "nodes.yaml"), "-f", str(tmp_path / "queues.yaml"),
+                   "-f", str(tmp_path / "pcs.yaml"), "--until", "ready", "--fail-unready", "-o", "json"])
+    assert out.rc == 0, out.stderr
+    doc = yaml.safe_load(out.stdout)
+    queues = sorted((o["apiVersion"], o["metadata"]["name"]) for o in doc["objects"] if o["kind"] == "Queue")
+    assert queues == [("scheduling.run.ai/v2", "default-parent-queue"), ("scheduling.run.ai/v2", "default-queue"),
+                      ("scheduling.volcano.sh/v1beta1", "closed")]
+    assert sorted(o["metadata"]["name"] for o in doc["objects"] if o["kind"] == "Node") == ["bare-0", "bare-1"]
+    # A Volcano Queue given as input answers the webhook's queue check, as on a cluster with Volcano.
+    volcano = pcs_text().replace("metadata: {name: x}", "metadata: {name: v, annotations: "
+                                 "{scheduling.grove.io/volcano-queue: closed}}").replace(
+        "podSpec: {containers", "podSpec: {schedulerName: volcano, containers")
+    (tmp_path / "volcano.yaml").write_text(volcano)
+    out = cli.run(["sim", "run", "-f", str(tmp_path / "queues.yaml"), "-f", str(tmp_path / "volcano.yaml")])
+    assert_clear_failure([("sim run", out)], "PodCliqueSet/v rejected", "closed")

@@ -54,8 +54,8 @@ def test_alias_ratio_follows_go_yaml() -> None:
 def test_duplicate_keys_are_noted_per_document_with_their_line() -> None:
     docs = load_documents("a: 1\nb: {c: 1, c: 2}\na: 3\n---\nx: 1\n")
     assert docs[0].body == {"a": 3, "b": {"c": 2}}
-    assert docs[0].duplicates == ['line 2: duplicate key "c" (the last value wins)',
-                                  'line 3: duplicate key "a" (the last value wins)']
+    assert [str(d) for d in docs[0].duplicates] == ['line 2: duplicate key "c" (the last value wins)',
+                                                    'line 3: duplicate key "a" (the last value wins)']
     assert docs[1].duplicates == []
 
 

@@ -43,12 +43,26 @@ def _write(tmp_path: Path, body: Any) -> Path:
     ({"leaderElection": {"enabled": True, "retryPeriod": "soon"}}, "leaderElection.retryPeriod: Invalid value"),
     ({"leaderElection": {"enabled": True, "resourceName": ""}}, "leaderElection.resourceName: Required value"),
     ({"kind": "Deployment"}, "expected apiVersion"),
+    ({"apiVersion": "apps/v1", "kind": "OperatorConfiguration"}, "got apiVersion 'apps/v1'"),
     ({"server": {"webhooks": {"port": "x"}}}, "server.webhooks.port"),
+    ({"topologyAwareSchedulng": {"enabled": True}},
+     'unknown field "topologyAwareSchedulng" (did you mean "topologyAwareScheduling"?)'),
+    ({"leaderElection": {"enabled": True, "leaseDurration": "20s"}}, 'unknown field "leaderElection.leaseDurration"'),
 ])
 def test_bad_configs_are_named(tmp_path: Path, body: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_operator_config(_write(tmp_path, body))
     assert expected in str(err.value)
+
+
+def test_duplicate_keys_and_non_yaml_are_refused(tmp_path: Path) -> None:
+    p = tmp_path / "c.yaml"
+    p.write_text("logLevel: info\nlogLevel: debug\n")
+    with pytest.raises(ConfigError, match='line 2: duplicate key "logLevel"'):
+        load_operator_config(p)
+    p.write_bytes(b"logLevel: \xff\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_operator_config(p)
 
 
 def test_leader_election_rules_apply_only_when_enabled() -> None:

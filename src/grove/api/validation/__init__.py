@@ -9,7 +9,7 @@ Cluster state is read only through :class:`ClusterLookup`.
 from grove.api.validation.clustertopology import validate_cluster_topology
 from grove.api.validation.errors import ErrorType, FieldError, Path, ValidationResult
 from grove.api.validation.lookup import QUEUE_OPEN, QUEUE_UNKNOWN, ClusterLookup, OfflineLookup
-from grove.api.validation.objects import ObjectReport, validate_object
+from grove.api.validation.objects import ObjectReport, validate_document, validate_object
 from grove.api.validation.podcliqueset_admission import validate_podcliqueset
 from grove.api.validation.schema import parse_model
 
@@ -25,6 +25,7 @@ __all__ = [
     "ValidationResult",
     "parse_model",
     "validate_cluster_topology",
+    "validate_document",
     "validate_object",
     "validate_podcliqueset",
 ]

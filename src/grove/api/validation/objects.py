@@ -9,11 +9,14 @@ core validation). Nothing here raises on any input.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from grove.api import constants as c
+from grove.api.bounded_yaml import DuplicateKey
 from grove.api.defaults import default_podcliqueset_in_place
+from grove.api.k8s_schema import UnknownField
 from grove.api.kinds import CRD_KINDS, grove_kind, model_for
 from grove.api.models.base import TypedObject
 from grove.api.models.config import OperatorConfiguration
@@ -40,6 +43,9 @@ from grove.api.validation.k8s import (
 from grove.api.validation.lookup import ClusterLookup
 from grove.api.validation.podcliqueset_admission import validate_podcliqueset
 from grove.api.validation.schema import parse_model
+from grove.api.validation.strict import error as strict_error
+from grove.api.validation.strict import unknown_fields, unknown_fields_of
+from grove.api.validation.strict import warning as unknown_warning
 
 GROVE_GROUPS = (c.GROUP, c.SCHEDULER_GROUP, c.CONFIG_GROUP)
 MAX_DEPTH = 100
@@ -89,6 +95,27 @@ def validate_object(body: Any, old_body: Any = None, *, config: OperatorConfigur
         report.result.errors.append(invalid(ROOT, "...", f"object is nested more than {MAX_DEPTH} levels deep"))
         return report
     _dispatch(report, body, old_body, config, lookup)
+    return report
+
+
+def validate_document(body: Any, duplicates: Sequence[DuplicateKey] = (), *, config: OperatorConfiguration,
+                      lookup: ClusterLookup, strict: bool = False) -> ObjectReport:
+    """:func:`validate_object` plus strictness, as kubectl's ``--validate``: unknown fields of Grove kinds
+    and duplicate keys of the text are warnings, or errors when ``strict``."""
+    report = validate_object(body, config=config, lookup=lookup)
+    unknown: list[UnknownField] = []
+    if report.obj is not None:
+        unknown = unknown_fields(report.obj)
+    elif report.status == "validated":  # parsed without a typed object: OperatorConfiguration
+        unknown = unknown_fields_of(body)
+    if strict:
+        report.result.errors += [strict_error(f) for f in unknown]
+        report.result.errors += [FieldError(Path(f"line {d.line}"), ErrorType.DUPLICATE,
+                                            "duplicate key (strict mode)", d.key) for d in duplicates]
+        if not report.result.ok:
+            report.status = "invalid"
+    else:
+        report.result.warnings += [unknown_warning(f) for f in unknown] + [str(d) for d in duplicates]
     return report
 
 

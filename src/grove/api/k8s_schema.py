@@ -1,0 +1,84 @@
+"""The Kubernetes OpenAPI schemas Grove embeds (the pod template), read from generated data.
+
+``schemas/core-v1-podspec.json`` is PodSpec and everything it references, extracted by
+``hack/gen-k8s-schemas.py`` from the OpenAPI v3 document of the Kubernetes version we build against
+(never edited by hand). :func:`unknown_pod_spec_fields` walks a pod spec alongside it and names every
+field the schema does not declare (``containers[0].imagee``), as the API server's field validation does
+for upstream's CRDs, which embed this schema.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from grove.api.validation.errors import Path
+
+Schema = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UnknownField:
+    path: Path
+    known: tuple[str, ...]
+    """The fields the schema declares at that place (for a "did you mean")."""
+
+
+@lru_cache(maxsize=1)
+def _document() -> dict[str, Any]:
+    text = resources.files("grove.api").joinpath("schemas/core-v1-podspec.json").read_text(encoding="utf-8")
+    doc: dict[str, Any] = json.loads(text)
+    return doc
+
+
+def _resolve(schema: Schema) -> Schema:
+    schemas = _document()["schemas"]
+    for _ in range(8):  # $ref → allOf[$ref] chains are one or two deep
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            schema = schemas[ref.rsplit("/", 1)[-1]]
+            continue
+        all_of = schema.get("allOf")
+        if isinstance(all_of, list) and len(all_of) == 1 and "properties" not in schema:
+            schema = all_of[0]
+            continue
+        break
+    return schema
+
+
+def pod_spec_schema() -> Schema:
+    doc = _document()
+    schema: Schema = doc["schemas"][doc["root"]]
+    return schema
+
+
+def unknown_fields_in(value: Any, schema: Schema, path: Path) -> list[UnknownField]:
+    """Every key of ``value`` (recursively) that ``schema`` does not declare; wrong types are left alone
+    (the API server's type checks report those)."""
+    out: list[UnknownField] = []
+    stack: list[tuple[Any, Schema, Path]] = [(value, schema, path)]
+    while stack:
+        node, sch, where = stack.pop()
+        sch = _resolve(sch)
+        if sch.get("x-kubernetes-preserve-unknown-fields"):
+            continue
+        props = sch.get("properties")
+        extra = sch.get("additionalProperties")
+        if isinstance(node, dict):
+            for key, item in reversed(list(node.items())):
+                if isinstance(props, dict) and key in props:
+                    stack.append((item, props[key], where.child(str(key))))
+                elif isinstance(extra, dict):
+                    stack.append((item, extra, where.key(key)))
+                elif isinstance(props, dict):
+                    out.append(UnknownField(where.child(str(key)), tuple(sorted(props))))
+        elif isinstance(node, list) and isinstance(sch.get("items"), dict):
+            stack.extend((item, sch["items"], where.at(i)) for i, item in reversed(list(enumerate(node))))
+    return out
+
+
+def unknown_pod_spec_fields(pod_spec: Any, path: Path) -> list[UnknownField]:
+    return unknown_fields_in(pod_spec, pod_spec_schema(), path)
