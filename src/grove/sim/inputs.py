@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grove.api.manifests import Document, ManifestError, load_documents
+from grove.api.validation.objects import MAX_DEPTH, deeper_than, validate_generic_meta
 from grove.api.validation.strict import unknown_field_warnings
-from grove.cluster.validation import name_problem
 from grove.sim.errors import RunError
 
 Obj = dict[str, Any]
@@ -39,20 +39,11 @@ def body_problem(body: Any) -> str | None:
             return f"{key}: Required value"
         if not isinstance(value, str):
             return f"{key}: Invalid value: must be a string, not {_type_name(value)}"
-    meta = body.get("metadata")
-    if meta is None:
-        return "metadata.name: Required value"
-    if not isinstance(meta, dict):
-        return f"metadata: Invalid value: must be an object, not {_type_name(meta)}"
-    for key in ("name", "generateName", "namespace"):
-        value = meta.get(key)
-        if value is not None and not isinstance(value, str):
-            return f"metadata.{key}: Invalid value: must be a string, not {_type_name(value)}"
-    if not meta.get("name") and not meta.get("generateName"):
-        return "metadata.name: Required value: name or generateName is required"
-    namespace = meta.get("namespace")
-    if namespace and (problem := name_problem(namespace, "label")) is not None:
-        return f"metadata.namespace: Invalid value: {namespace!r}: {problem}"
+    if deeper_than(body, MAX_DEPTH):
+        return f"object is nested more than {MAX_DEPTH} levels deep"
+    problems = validate_generic_meta(body.get("metadata"))
+    if problems:
+        return "; ".join(str(e) for e in problems)
     return None
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from grove.api.quantity import QuantityError, parse_quantity
 from grove.api.validation.errors import ROOT, ErrorList, Path, duplicate, invalid, not_supported, required
 from grove.api.validation.k8s import is_dns1123_label
+from grove.api.validation.pod_schema import pod_spec_type_errors
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
@@ -120,7 +121,11 @@ def _string_map(value: Any, path: Path) -> ErrorList:
 
 
 def validate_pod(pod: Mapping[str, Any]) -> ErrorList:
-    return validate_pod_spec(pod.get("spec"), ROOT.child("spec"))
+    spec, path = pod.get("spec"), ROOT.child("spec")
+    mismatches = pod_spec_type_errors(spec, path) if isinstance(spec, dict) else []
+    if mismatches:  # wrong JSON types: the API server's decoder refuses these before any rule runs
+        return [invalid(m.path, m.value, f"must be of type {m.expected}") for m in mismatches]
+    return validate_pod_spec(spec, path)
 
 
 def validate_node(node: Mapping[str, Any]) -> ErrorList:

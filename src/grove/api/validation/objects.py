@@ -16,7 +16,6 @@ from typing import Any, Literal
 from grove.api import constants as c
 from grove.api.bounded_yaml import DuplicateKey
 from grove.api.defaults import default_podcliqueset_in_place
-from grove.api.k8s_schema import UnknownField
 from grove.api.kinds import CRD_KINDS, grove_kind, model_for
 from grove.api.models.base import TypedObject
 from grove.api.models.config import OperatorConfiguration
@@ -41,6 +40,7 @@ from grove.api.validation.k8s import (
     validate_object_meta,
 )
 from grove.api.validation.lookup import ClusterLookup
+from grove.api.validation.pod_schema import UnknownField
 from grove.api.validation.podcliqueset_admission import validate_podcliqueset
 from grove.api.validation.schema import parse_model
 from grove.api.validation.strict import error as strict_error
@@ -91,7 +91,7 @@ def validate_object(body: Any, old_body: Any = None, *, config: OperatorConfigur
                     lookup: ClusterLookup) -> ObjectReport:
     api_version, kind, name = _identity(body)
     report = ObjectReport(api_version, kind, name, "invalid", wire=body)
-    if _deeper_than(body, MAX_DEPTH) or _deeper_than(old_body, MAX_DEPTH):
+    if deeper_than(body, MAX_DEPTH) or deeper_than(old_body, MAX_DEPTH):
         report.result.errors.append(invalid(ROOT, "...", f"object is nested more than {MAX_DEPTH} levels deep"))
         return report
     _dispatch(report, body, old_body, config, lookup)
@@ -119,7 +119,7 @@ def validate_document(body: Any, duplicates: Sequence[DuplicateKey] = (), *, con
     return report
 
 
-def _deeper_than(body: Any, limit: int) -> bool:
+def deeper_than(body: Any, limit: int) -> bool:
     """Iterative depth check, so the check itself cannot hit the recursion limit."""
     stack: list[tuple[Any, int]] = [(body, 0)]
     while stack:

@@ -40,6 +40,7 @@ from grove.api.validation.k8s import (
     validate_labels,
     validate_object_meta,
 )
+from grove.api.validation.pod_schema import pod_spec_type_errors
 
 
 def validate_pcs_spec(ctx: PCSContext) -> ValidationResult:
@@ -150,6 +151,11 @@ def _validate_autoscaling(cfg: AutoScalingConfig, min_available: int | None, rep
 
 def _validate_pod_spec(ctx: PCSContext, pod_spec: dict[str, Any], path: Path) -> ValidationResult:
     out = ValidationResult()
+    # The structural check upstream's CRDs (which embed the PodSpec schema) get from the API server.
+    mismatches = pod_spec_type_errors(pod_spec, path)
+    out.errors += [invalid(m.path, m.value, f"must be of type {m.expected}") for m in mismatches]
+    if mismatches:
+        return out
     restart = pod_spec.get("restartPolicy")
     if restart and restart != "Always":  # defaulting sets Always: only a user's other choice is ignored
         out.warnings.append(f"{path.child('restartPolicy')}: restartPolicy {restart} will be ignored, "

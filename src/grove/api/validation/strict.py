@@ -5,7 +5,7 @@ Grove's models keep unknown fields (``extra="allow"``) so nothing a newer server
 This lists them with their wire paths, as the API server's ``fieldValidation=Warn`` does
 (``unknown field "spec.replicaz"``), with a "did you mean" when a declared field is close; callers
 print them as warnings, or refuse the input in strict mode (kubectl ``--validate=strict``). The pod
-template is checked against the Kubernetes OpenAPI schema (:mod:`grove.api.k8s_schema`), as upstream's
+template is checked against the Kubernetes OpenAPI schema (:mod:`grove.api.validation.pod_schema`), as upstream's
 CRDs embed it (``containers[0].imagee``).
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from grove.api.k8s_schema import UnknownField, unknown_pod_spec_fields
 from grove.api.kinds import model_for
 from grove.api.models.base import ObjectMeta
 from grove.api.validation.errors import ROOT, FieldError, Path, not_supported
+from grove.api.validation.pod_schema import UnknownField, unknown_pod_spec_fields
 from grove.api.validation.schema import parse_model
 
 KNOWN_EXTRA: dict[type[BaseModel], frozenset[str]] = {
