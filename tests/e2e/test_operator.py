@@ -23,8 +23,9 @@ import pytest
 import yaml
 
 from grove.devcluster.nodes import agent_toleration
-from grove.kube.errors import Invalid
+from grove.kube.errors import ApiError, Invalid
 from grove.kube.http import HttpKubeClient
+from tests.cluster.sim.hostile_cases import PCS_CASES
 from tests.e2e.harness import E2ECluster, wait_until
 from tests.e2e.operator_support import NS, Operator, operator_running
 from tests.e2e.operator_support import http_get as _get
@@ -85,6 +86,59 @@ def test_webhook_denial_causes_keep_their_reason_through_the_api_server(operator
     assert [(c.field, c.reason) for c in denied.causes] == [
         ("spec.template.cliques[0].spec.minAvailable", "FieldValueInvalid")], denied.causes
     assert denied.details.get("kind") == "PodCliqueSet" and denied.details.get("group") == "grove.io"
+
+
+REAL_SERVER_WORDS = {
+    # refused by the API server before any schema or webhook: its JSON decoder names the Go field
+    "label-value-int": ("ObjectMeta.labels",), "annotations-list": ("ObjectMeta.annotations",),
+    # refused by the CRD's list-map (cliques keyed by name) before the webhook
+    "clique-names-duplicate": ("spec.template.cliques[1]: Duplicate value",),
+}
+
+
+def test_hostile_table_is_refused_by_the_real_api_server_and_webhook(operator: Operator,
+                                                                     e2e_cluster: E2ECluster) -> None:
+    """The PodCliqueSet cases of the hostile-input table (tests/cluster/sim/hostile_cases.py) against the
+    real control plane (CRD schema + Grove's webhooks): each is refused naming its field or limit, and
+    nothing is stored. Cases the client cannot even send (no kind) and --strict ones are left out."""
+    cases = []
+    for case in PCS_CASES:
+        if case.args or case.id.startswith("deep-nesting"):  # --strict; too deep for a JSON encoder
+            continue
+        body = yaml.safe_load(case.text)
+        if not isinstance(body.get("kind"), str) or not isinstance(body.get("apiVersion"), str) \
+                or not isinstance(body.get("metadata"), dict) or not isinstance(body["metadata"].get("name"), str) \
+                or "namespace" in body["metadata"] or body["apiVersion"] != "grove.io/v1alpha1" \
+                or body["kind"] != "PodCliqueSet":
+            continue
+        body["metadata"]["namespace"] = WORK_NS
+        cases.append((case, body))
+
+    async def attempt_all() -> list[str]:
+        client = HttpKubeClient.from_kubeconfig(str(e2e_cluster.kubeconfig))
+        problems = []
+        try:
+            for case, body in cases:
+                try:
+                    await client.create(body)
+                except ApiError as exc:
+                    said = " ".join([exc.message, *(f"{c.field}: {c.message}" for c in exc.causes)])
+                    needles = REAL_SERVER_WORDS.get(case.id, case.needles)
+                    if not all(n in said for n in needles):
+                        problems.append(f"{case.id}: {case.needles} not in {said[:300]}")
+                else:
+                    problems.append(f"{case.id}: accepted")
+                    await client.delete("grove.io/v1alpha1", "PodCliqueSet", body["metadata"]["name"], WORK_NS)
+            stored = (await client.list("grove.io/v1alpha1", "PodCliqueSet", WORK_NS)).items
+            problems += [f"stored: {o['metadata']['name']}" for o in stored
+                         if o["metadata"]["name"] in {b["metadata"]["name"] for _, b in cases}]
+        finally:
+            await client.close()
+        return problems
+
+    assert len(cases) >= 50
+    problems = asyncio.run(attempt_all())
+    assert problems == [], "\n".join(problems)
 
 
 def test_invalid_pcs_is_rejected_by_kubectl_with_the_field_path(operator: Operator, e2e_cluster: E2ECluster) -> None:
