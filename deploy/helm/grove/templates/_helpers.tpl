@@ -11,9 +11,13 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{- define "grove.webhookClientConfig" -}}
+{{- if .root.Values.webhooks.url }}
+url: {{ printf "%s%s" (trimSuffix "/" .root.Values.webhooks.url) .path | quote }}
+{{- else }}
 service:
   name: {{ .root.Values.service.name }}
   namespace: {{ .root.Release.Namespace }}
   path: {{ .path }}
   port: {{ .root.Values.service.port }}
+{{- end }}
 {{- end -}}
