@@ -143,7 +143,8 @@ class Operator:
         """``grove scheduler`` answering for grove-scheduler and kai-scheduler (the enabled profiles)."""
         self.sched = Proc(["scheduler", "--config", str(self.config), "--kubeconfig", str(self.c.kubeconfig),
                            "--namespace", NS,
-                           "--health-port", str(self.sched_health), "--metrics-port", str(self.sched_metrics)],
+                           "--health-port", str(self.sched_health), "--metrics-port", str(self.sched_metrics),
+                           "--scheduler-name", "grove-scheduler", "--scheduler-name", "kai-scheduler"],
                           self.tmp / f"{self.name}-scheduler.log")
 
     def metrics(self) -> str:
