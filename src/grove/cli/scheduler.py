@@ -4,7 +4,7 @@
 It answers only for ``spec.schedulerName: grove-scheduler`` unless ``--scheduler-name`` says otherwise
 (repeatable: ``--scheduler-name grove-scheduler --scheduler-name kai-scheduler`` on a cluster without
 KAI). At start-up it refuses (exit 8) to answer for a name another running scheduler holds (a KAI or
-Volcano scheduler Deployment, or their held leader Lease). Ports, bind host can be overridden so
+Volcano scheduler Deployment, or their held leader Lease). Ports and bind host can be overridden so
 replicas share the operator's chart-rendered configuration file on one host.
 """
 
