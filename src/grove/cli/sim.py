@@ -17,7 +17,10 @@ import yaml
 
 from grove.api.duration import DurationError, parse_duration
 from grove.api.manifests import ManifestError, load_documents
+from grove.api.models.config import OperatorConfiguration
 from grove.cli.main import app
+from grove.cli.offline_config import describe, load_offline_config
+from grove.operator.config import ConfigError
 from grove.sim import render
 from grove.sim.runner import RunError, RunResult, add_default_nodes, apply_manifests, run_step
 from grove.sim.simulation import KubeletTimings, SimOptions, Simulation
@@ -58,7 +61,8 @@ def _seconds(text: str, flag: str) -> float:
 
 
 async def run_simulation(files: list[str], *, nodes: int | None, steps_file: str | None, until: str,
-                         timeout: float, seed: int, timings: KubeletTimings) -> tuple[Simulation, RunResult]:
+                         timeout: float, seed: int, timings: KubeletTimings,
+                         config: OperatorConfiguration | None = None) -> tuple[Simulation, RunResult]:
     try:
         docs = [d.body for d in load_documents(files)]
     except ManifestError as exc:
@@ -73,7 +77,7 @@ async def run_simulation(files: list[str], *, nodes: int | None, steps_file: str
             steps = parse_steps(data)
         except StepError as exc:
             raise RunError(f"{steps_file}: {exc}") from exc
-    sim = Simulation(SimOptions(seed=seed, kubelet=timings))
+    sim = Simulation(SimOptions(seed=seed, kubelet=timings, config=config))
     await sim.start()
     result = RunResult()
     has_nodes = any(isinstance(d, dict) and d.get("kind") == "Node" for d in docs)
@@ -101,15 +105,26 @@ def run(
     seed: int = typer.Option(0, "--seed", help="Seed for generated names and uids."),
     running_delay: str = typer.Option("1s", "--running-delay", help="Fake kubelet: binding to Running."),
     ready_delay: str = typer.Option("1s", "--ready-delay", help="Fake kubelet: Running to Ready."),
+    config: str | None = typer.Option(None, "--config", help="OperatorConfiguration to simulate with, or the "
+                                      "chart's ConfigMap (kubectl get cm grove-operator-config -o yaml); "
+                                      "default: all profiles, grove-scheduler the default, TAS on."),
 ) -> None:
     """Apply manifests to an embedded cluster, wait, run steps, print every object."""
+    try:
+        operator_config, source = load_offline_config(config)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"{describe(operator_config, source)}; the simulated gang scheduler places pods of every "
+               "profile", err=True)
     timings = KubeletTimings(running_delay=_seconds(running_delay, "--running-delay"),
                              ready_delay=_seconds(ready_delay, "--ready-delay"))
     wait_timeout = _seconds(timeout, "--timeout")
 
     async def main() -> tuple[Simulation, RunResult]:
         sim, result = await run_simulation(files, nodes=nodes, steps_file=steps, until=until.value,
-                                           timeout=wait_timeout, seed=seed, timings=timings)
+                                           timeout=wait_timeout, seed=seed, timings=timings,
+                                           config=operator_config)
         await sim.stop()
         return sim, result
 

@@ -75,6 +75,11 @@ def load_operator_config(path: str | Path) -> OperatorConfiguration:
         body = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read operator configuration: {exc}") from exc
+    return operator_config_from_body(body, str(path))
+
+
+def operator_config_from_body(body: object, path: str) -> OperatorConfiguration:
+    """Parse and validate an already-read configuration document; ``path`` names it in every error."""
     if body is None:
         body = {}
     if not isinstance(body, dict):
