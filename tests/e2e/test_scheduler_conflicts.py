@@ -5,7 +5,7 @@ renders (its ConfigMap's config.yaml), as a user runs them:
   Lease), ``--scheduler-name kai-scheduler`` exits 8 naming the object, and the default (grove-scheduler
   only) starts;
 - a scheduler identity without list on deployments/leases (RBAC) warns and starts;
-- two schedulers and two operators run side by side from the one chart-rendered file with
+- two schedulers and two operators of the chart run side by side (its ServiceAccounts, args, ConfigMap) with
   ``--bind-address``/``--*-port``/``--cert-dir`` overrides.
 """
 
@@ -27,26 +27,13 @@ import yaml
 
 from grove.runtime.leaderelection import micro_time
 from tests.e2e.harness import E2ECluster
-from tests.e2e.operator_support import free_port, http_get, install_crds
+from tests.e2e.operator_support import NS, ChartProcess, ChartRelease, chart_installed, free_port, http_get
 from tests.unit.operator.test_scheduler_conflicts import kai_deployment
-from tests.unit.test_helm_chart import CHART, helm
 
 pytestmark = pytest.mark.e2e
 
-NS = "grove-sched-e2e"  # a release namespace of its own: its Leases never meet the other e2e modules'
 KAI_NS = "kai-scheduler"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def chart_config(tmp: Path) -> Path:
-    """The chart's rendered config.yaml (its ConfigMap), with leader election fast enough for a test."""
-    out = helm("template", "grove", str(CHART), "-n", NS, "--show-only", "templates/configmap.yaml",
-               "--set", "config.leaderElection.leaseDuration=6s", "--set", "config.leaderElection.renewDeadline=4s",
-               "--set", "config.leaderElection.retryPeriod=1s", "--set", "config.logFormat=text").stdout
-    cm = yaml.safe_load(out)
-    path = tmp / "config.yaml"
-    path.write_text(cm["data"]["config.yaml"])
-    return path
 
 
 def grove(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -57,11 +44,11 @@ def grove(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 class Running:
     """A long-running ``python -m grove ...`` with its output in a file."""
 
-    def __init__(self, args: list[str], log: Path) -> None:
+    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
         self.log = log
         self._fh = log.open("w")
         self.p = subprocess.Popen([sys.executable, "-m", "grove", *args], stdout=self._fh, stderr=subprocess.STDOUT,
-                                  cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                  cwd=ROOT, env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"})
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -88,22 +75,26 @@ class Running:
         return self.p.returncode
 
 
-def scheduler_args(config: Path, kubeconfig: Path, *names: str) -> list[str]:
-    args = ["scheduler", "--config", str(config), "--kubeconfig", str(kubeconfig), "--namespace", NS,
-            "--bind-address", "127.0.0.1", "--health-port", str(free_port()), "--metrics-port", str(free_port())]
-    for name in names:
-        args += ["--scheduler-name", name]
-    return args
+def chart_scheduler(release: ChartRelease, names: list[str]) -> ChartProcess:
+    """The chart's scheduler (its ServiceAccount, args, ConfigMap) answering for ``names``."""
+    release.values["scheduler"]["schedulerNames"] = names
+    release.install()
+    return ChartProcess(release, "scheduler", "scheduler-" + "-".join(names))
+
+
+def local_ports() -> list[str]:
+    return ["--health-port", str(free_port()), "--metrics-port", str(free_port())]
 
 
 @pytest.fixture
-def cluster(e2e_cluster: E2ECluster) -> Iterator[E2ECluster]:
-    install_crds(e2e_cluster)
-    for ns in (NS, KAI_NS):
-        e2e_cluster.kubectl("create", "namespace", ns, check=False)
-    yield e2e_cluster
-    e2e_cluster.kubectl("delete", "deployment,lease", "--all", "-n", KAI_NS, "--ignore-not-found", "--wait=false",
-                        check=False)
+def release(e2e_cluster: E2ECluster, tmp_path: Path) -> Iterator[ChartRelease]:
+    e2e_cluster.kubectl("create", "namespace", KAI_NS, check=False)
+    try:
+        with chart_installed(e2e_cluster, tmp_path) as rel:
+            yield rel
+    finally:
+        e2e_cluster.kubectl("delete", "deployment,lease", "--all", "-n", KAI_NS, "--ignore-not-found",
+                            "--wait=false", check=False)
 
 
 def _fake_kai(c: E2ECluster) -> None:
@@ -113,19 +104,21 @@ def _fake_kai(c: E2ECluster) -> None:
     c.apply(dep)
 
 
-def test_kai_deployment_refuses_kai_scheduler_exit_8(cluster: E2ECluster, tmp_path: Path) -> None:
-    config = chart_config(tmp_path)
-    _fake_kai(cluster)
-    done = grove(*scheduler_args(config, cluster.kubeconfig, "grove-scheduler", "kai-scheduler"))
+def test_kai_deployment_refuses_kai_scheduler_exit_8(release: ChartRelease) -> None:
+    _fake_kai(release.c)
+    refused = chart_scheduler(release, ["grove-scheduler", "kai-scheduler"])
+    done = grove(*refused.args, "--kubeconfig", str(refused.kubeconfig))
     assert done.returncode == 8, done.stderr
     assert ("error: refusing to answer for scheduler name(s) kai-scheduler: another scheduler holds them, and two "
             "schedulers would bind the same pods (kai-scheduler: KAI scheduler answers for it (Deployment "
             "kai-scheduler/kai-scheduler-default))") in done.stderr
-    # the default answers only for grove-scheduler and starts beside KAI
-    sched = Running(scheduler_args(config, cluster.kubeconfig), tmp_path / "default.log")
+    # the chart's default answers only for grove-scheduler and starts beside KAI
+    default = chart_scheduler(release, ["grove-scheduler"])
+    ports = local_ports()
+    sched = Running([*default.args, "--kubeconfig", str(default.kubeconfig), *ports], release.tmp / "default.log",
+                    env=default.env)
     try:
-        port = int(sched.p.args[sched.p.args.index("--health-port") + 1])  # type: ignore[union-attr]
-        sched.wait_ready(port)
+        sched.wait_ready(int(ports[1]))
         assert sched.stop() == 0
     finally:
         sched.stop()
@@ -133,13 +126,14 @@ def test_kai_deployment_refuses_kai_scheduler_exit_8(cluster: E2ECluster, tmp_pa
         in sched.text()
 
 
-def test_held_kai_lease_refuses_exit_8(cluster: E2ECluster, tmp_path: Path) -> None:
+def test_held_kai_lease_refuses_exit_8(release: ChartRelease) -> None:
     now = time.time()
-    cluster.apply({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                   "metadata": {"name": "kai-scheduler", "namespace": KAI_NS},
-                   "spec": {"holderIdentity": "kai-scheduler-default-0_e2e", "leaseDurationSeconds": 60,
-                            "acquireTime": micro_time(now), "renewTime": micro_time(now)}})
-    done = grove(*scheduler_args(chart_config(tmp_path), cluster.kubeconfig, "kai-scheduler"))
+    release.c.apply({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                     "metadata": {"name": "kai-scheduler", "namespace": KAI_NS},
+                     "spec": {"holderIdentity": "kai-scheduler-default-0_e2e", "leaseDurationSeconds": 60,
+                              "acquireTime": micro_time(now), "renewTime": micro_time(now)}})
+    refused = chart_scheduler(release, ["kai-scheduler"])
+    done = grove(*refused.args, "--kubeconfig", str(refused.kubeconfig))
     assert done.returncode == 8, done.stderr
     assert "kai-scheduler: KAI scheduler answers for it (Lease kai-scheduler/kai-scheduler held by " \
            "kai-scheduler-default-0_e2e" in done.stderr
@@ -166,7 +160,9 @@ def token_kubeconfig(c: E2ECluster, tmp: Path, sa: str) -> Path:
     return path
 
 
-def test_without_list_rbac_the_check_warns_and_the_scheduler_starts(cluster: E2ECluster, tmp_path: Path) -> None:
+def test_without_list_rbac_the_check_warns_and_the_scheduler_starts(release: ChartRelease, tmp_path: Path) -> None:
+    """A scheduler identity that may not list Deployments and Leases (not the chart's: made for this test)."""
+    cluster = release.c
     sa = "sched-no-check-rbac"
     cluster.kubectl("create", "serviceaccount", sa, "-n", NS, check=False)
     subject = [{"kind": "ServiceAccount", "name": sa, "namespace": NS}]
@@ -184,10 +180,11 @@ def test_without_list_rbac_the_check_warns_and_the_scheduler_starts(cluster: E2E
     ]
     cluster.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     kubeconfig = token_kubeconfig(cluster, tmp_path, sa)
-    args = scheduler_args(chart_config(tmp_path), kubeconfig, "kai-scheduler")
-    sched = Running(args, tmp_path / "no-rbac.log")
+    chart = chart_scheduler(release, ["kai-scheduler"])
+    ports = local_ports()
+    sched = Running([*chart.args, "--kubeconfig", str(kubeconfig), *ports], tmp_path / "no-rbac.log", env=chart.env)
     try:
-        sched.wait_ready(int(args[args.index("--health-port") + 1]))
+        sched.wait_ready(int(ports[1]))
     finally:
         code = sched.stop()
     text = sched.text()
@@ -198,20 +195,22 @@ def test_without_list_rbac_the_check_warns_and_the_scheduler_starts(cluster: E2E
         cluster.kubectl("delete", kind.lower(), sa, "--ignore-not-found", check=False)
 
 
-def test_two_replicas_of_each_share_the_chart_config(cluster: E2ECluster, tmp_path: Path) -> None:
-    config = chart_config(tmp_path)
-    assert yaml.safe_load(config.read_text())["server"]["webhooks"]["bindAddress"] == "0.0.0.0"  # overridden below
+def test_two_replicas_of_each_share_the_chart_config(release: ChartRelease, tmp_path: Path) -> None:
+    """Two operators and two schedulers of the chart on one host: only ports and certificate folders differ."""
+    cluster = release.c
+    operator = ChartProcess(release, "operator", "operator")
+    scheduler = ChartProcess(release, "scheduler", "scheduler")
     procs: list[tuple[Running, int]] = []
     try:
         for i in range(2):
             health, metrics, webhook = free_port(), free_port(), free_port()
-            op = Running(["operator", "--config", str(config), "--kubeconfig", str(cluster.kubeconfig),
-                          "--namespace", NS, "--bind-address", "127.0.0.1", "--webhook-port", str(webhook),
-                          "--health-port", str(health), "--metrics-port", str(metrics),
-                          "--cert-dir", str(tmp_path / f"certs-{i}")], tmp_path / f"operator-{i}.log")
+            op = Running([*operator.args, "--kubeconfig", str(operator.kubeconfig), "--bind-address", "127.0.0.1",
+                          "--webhook-port", str(webhook), "--health-port", str(health), "--metrics-port", str(metrics),
+                          "--cert-dir", str(tmp_path / f"certs-{i}")], tmp_path / f"operator-{i}.log", env=operator.env)
             procs.append((op, health))
-            args = scheduler_args(config, cluster.kubeconfig)
-            procs.append((Running(args, tmp_path / f"scheduler-{i}.log"), int(args[args.index("--health-port") + 1])))
+            ports = local_ports()
+            procs.append((Running([*scheduler.args, "--kubeconfig", str(scheduler.kubeconfig), *ports],
+                                  tmp_path / f"scheduler-{i}.log", env=scheduler.env), int(ports[1])))
         for proc, health in procs:
             proc.wait_ready(health)
         for i in range(2):
