@@ -61,10 +61,11 @@ def test_rendered_crds_and_rbac_apply_server_side(e2e_cluster: E2ECluster) -> No
             res = e2e_cluster.kubectl("auth", "can-i", verb, resource, f"--as={sa}", check=False)
             assert res.stdout.strip() == "no", (verb, resource, res.stdout)
         sched = f"system:serviceaccount:{ns}:{ns}-scheduler"
-        for verb, resource, expected in (("create", "pods/binding", "yes"), ("list", "nodes", "yes"),
-                                         ("get", "secrets", "no"), ("create", "pods", "no")):
-            res = e2e_cluster.kubectl("auth", "can-i", verb, resource, f"--as={sched}", "-A", check=False)
-            assert res.stdout.strip() == expected, (verb, resource, res.stdout)
+        # (kubectl reads "pods/binding" as the pod named binding: a subresource needs --subresource)
+        for args, expected in ((("create", "pods", "--subresource=binding"), "yes"), (("list", "nodes"), "yes"),
+                               (("get", "secrets"), "no"), (("create", "pods"), "no")):
+            res = e2e_cluster.kubectl("auth", "can-i", *args, f"--as={sched}", "-A", check=False)
+            assert res.stdout.strip() == expected, (args, res.stdout)
         # Everything else (Deployments, Service, ConfigMap, PDBs, the scheduler's lease Role, webhook
         # configurations) passes server dry-run.
         out = _apply(e2e_cluster, rest, "--dry-run=server")

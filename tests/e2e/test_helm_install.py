@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,8 +53,8 @@ def _list(docs: list[dict[str, Any]]) -> str:
 
 @pytest.mark.parametrize(("set_arg", "named"), [
     ("replicaCount=two", ["/replicaCount", "got string, want integer"]),
-    ("webhooks.failurePolicy=Sometimes", ["/webhooks/failurePolicy", "'Sometimes'"]),
-    ("replicaCuont=2", ["additional properties 'replicaCuont' not allowed"]),
+    ("webhooks.failurePolicy=Sometimes", ["/webhooks/failurePolicy", "value must be one of 'Fail', 'Ignore'"]),
+    ("replicaCuont=2", ["additional properties 'replicaCuont' not allowed"]),  # unknown top-level value
 ])
 def test_helm_install_refuses_bad_values_naming_their_path(e2e_cluster: E2ECluster, namespace: str, set_arg: str,
                                                            named: list[str]) -> None:
@@ -68,6 +69,40 @@ def test_helm_install_refuses_bad_values_naming_their_path(e2e_cluster: E2EClust
     releases = helm("list", "-n", namespace, "-a", "-q", "--kubeconfig", str(e2e_cluster.kubeconfig)).stdout
     assert releases.strip() == ""
     assert e2e_cluster.kubectl_json("get", "deployments", "-n", namespace)["items"] == []
+
+
+# -- NOTES ----------------------------------------------------------------------------------------------
+
+
+def _notes(c: E2ECluster, namespace: str, release: str, *set_args: str) -> str:
+    sets = [a for s in set_args for a in ("--set", s)]
+    out = helm("install", release, str(CHART), "-n", namespace, "--dry-run=client", "--skip-crds",
+               "--kubeconfig", str(c.kubeconfig), *sets).stdout
+    assert "NOTES:" in out, out[-400:]
+    return out.split("NOTES:", 1)[1]
+
+
+def test_install_notes_say_what_was_installed_how_to_check_it_and_where_the_docs_are(
+        e2e_cluster: E2ECluster, namespace: str) -> None:
+    notes = _notes(e2e_cluster, namespace, "grove")
+    assert f'installed as release "grove" in namespace "{namespace}"' in notes
+    assert "Deployment grove-operator (2 replica(s), image grove:0.1.0)" in notes
+    assert "leader election on (Lease grove-operator-leader-election)" in notes
+    assert "answering for spec.schedulerName: grove-scheduler" in notes
+    assert f"-> Service grove-operator.{namespace}:443, failurePolicy Fail" in notes
+    assert f"kubectl -n {namespace} rollout status deployment/grove-operator" in notes
+    assert "kubectl apply --server-side --force-conflicts --field-manager=grove-crd-installer -f " \
+           "deploy/helm/grove/crds" in notes and "grove crds apply" in notes
+    assert "docs/helm.md" in notes
+    assert "WARNING" not in notes and "two schedulers" not in notes
+    warned = _notes(e2e_cluster, namespace, "team-b")
+    assert 'issued for the Service\n"grove-operator", but this release names it "team-b-grove-operator"' in warned
+    dev = _notes(e2e_cluster, namespace, "team-b", "webhooks.url=https://127.0.0.1:9443")
+    assert "WARNING" not in dev and "-> https://127.0.0.1:9443 (out-of-cluster development mode)" in dev
+    kai = _notes(e2e_cluster, namespace, "grove", "scheduler.schedulerNames={grove-scheduler,kai-scheduler}")
+    assert "two schedulers bind the same\npods" in kai
+    # a dry run records nothing
+    assert helm("list", "-n", namespace, "-a", "-q", "--kubeconfig", str(e2e_cluster.kubeconfig)).stdout.strip() == ""
 
 
 # -- Pod Security "restricted" --------------------------------------------------------------------------
@@ -139,18 +174,25 @@ def test_grove_scheduler_runs_on_the_chart_scheduler_account(e2e_cluster: E2EClu
     writes, no other Lease)."""
     c = e2e_cluster
     docs = _render(namespace, namespace, "config.server.healthProbes.bindAddress=127.0.0.1",
-                   "config.server.metrics.bindAddress=127.0.0.1", "config.logFormat=text")
+                   "config.server.metrics.bindAddress=127.0.0.1", "config.logFormat=text", "config.logLevel=debug")
     ident = [d for d in docs if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
                                                "RoleBinding")
              and d["metadata"]["labels"].get("app.kubernetes.io/component") == "scheduler"]
     assert sorted(d["kind"] for d in ident) == ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
                                                 "ServiceAccount"]
     sa = f"{namespace}-scheduler"
+    # the CRDs as users upgrade them (docs/helm.md): the scheduler watches PodGangs and ClusterTopologyBindings
+    c.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=grove-crd-installer",
+              "-f", str(CHART / "crds"))
+    c.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/podgangs.scheduler.grove.io",
+              "crd/clustertopologybindings.grove.io")
     c.kubectl("apply", "-f", "-", input=_list(ident))
     try:
         user = f"system:serviceaccount:{namespace}:{sa}"
         for args, expected in (
-                (("create", "pods/binding", "-A"), "yes"), (("patch", "pods/status", "-A"), "yes"),
+                (("create", "pods", "--subresource=binding", "-A"), "yes"),
+                (("patch", "pods", "--subresource=status", "-A"), "yes"),
+                (("update", "pods", "--subresource=status", "-A"), "no"),
                 (("watch", "nodes"), "yes"), (("list", "podgangs.scheduler.grove.io", "-A"), "yes"),
                 (("get", "leases/grove-scheduler-leader-election", "-n", namespace), "yes"),
                 (("get", "secrets", "-A"), "no"), (("create", "pods", "-A"), "no"), (("delete", "pods", "-A"), "no"),
@@ -165,22 +207,38 @@ def test_grove_scheduler_runs_on_the_chart_scheduler_account(e2e_cluster: E2EClu
         config.write_text(cm["data"]["config.yaml"])
         kubeconfig = _token_kubeconfig(c, namespace, sa, tmp_path / "scheduler.kubeconfig")
         name = f"rbac-{namespace}"  # a scheduler name no other test's pods use
-        health, metrics = _free_port(), _free_port()
-        log = tmp_path / "scheduler.log"
-        with log.open("w") as fh:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "grove", "scheduler", "--config", str(config), "--kubeconfig", str(kubeconfig),
-                 "--namespace", namespace, "--scheduler-name", name, "--health-port", str(health),
-                 "--metrics-port", str(metrics)],
-                stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        try:
-            def lease_holder() -> str:
-                res = c.kubectl("get", "lease", "grove-scheduler-leader-election", "-n", namespace,
-                                "-o", "jsonpath={.spec.holderIdentity}", check=False)
-                return res.stdout.strip() if res.returncode == 0 else ""
 
-            wait_until("the scheduler holds its Lease", lambda: proc.poll() is None and bool(lease_holder()),
+        def start(tag: str) -> tuple[subprocess.Popen[bytes], Path]:
+            log = tmp_path / f"scheduler-{tag}.log"
+            with log.open("w") as fh:
+                return subprocess.Popen(
+                    [sys.executable, "-m", "grove", "scheduler", "--config", str(config), "--kubeconfig",
+                     str(kubeconfig), "--namespace", namespace, "--scheduler-name", name,
+                     "--health-port", str(_free_port()), "--metrics-port", str(_free_port())],
+                    stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}), log
+
+        def stop(proc: subprocess.Popen[bytes]) -> int:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
+            return proc.returncode
+
+        def lease_holder() -> str:
+            res = c.kubectl("get", "lease", "grove-scheduler-leader-election", "-n", namespace,
+                            "-o", "jsonpath={.spec.holderIdentity}", check=False)
+            return res.stdout.strip() if res.returncode == 0 else ""
+
+        leader, leader_log = start("a")
+        standby: subprocess.Popen[bytes] | None = None
+        try:
+            wait_until("the scheduler holds its Lease", lambda: leader.poll() is None and bool(lease_holder()),
                        timeout=60)
+            first = lease_holder()
+            standby, standby_log = start("b")  # the chart runs two replicas: the second watches the Lease
             c.apply(_pod("fits", namespace, name))
             c.apply(_pod("nowhere", namespace, name, nodeSelector={"grove.io/no-such-node": "x"}))
 
@@ -203,18 +261,22 @@ def test_grove_scheduler_runs_on_the_chart_scheduler_account(e2e_cluster: E2EClu
 
             wait_until("Scheduled and Unschedulable events", lambda: {("fits", "Scheduled"),
                                                                      ("nowhere", "Unschedulable")} <= reasons())
+            wait_until("the standby is up", lambda: "scheduler ready" in standby_log.read_text(errors="replace"),
+                       timeout=60)
+            time.sleep(1.5)  # its Lease watch is open (it lists, then watches, right after start-up)
+            assert lease_holder() == first, "the standby must not take a held Lease"
+            assert stop(leader) == 0, leader_log.read_text(errors="replace")[-3000:]
+            wait_until("the standby takes the released Lease", lambda: lease_holder() not in ("", first), timeout=30)
+            assert stop(standby) == 0, standby_log.read_text(errors="replace")[-3000:]
+            assert lease_holder() == "", "the leader releases its Lease on SIGTERM (update on its own Lease)"
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
-        text = log.read_text(errors="replace")
-        assert proc.returncode == 0, text[-3000:]
-        assert "forbidden" not in text.lower() and " 403" not in text, text[-3000:]
-        assert lease_holder() == "", "the scheduler released its Lease on SIGTERM (update on its own Lease)"
+            for proc in (leader, standby):
+                if proc is not None:
+                    stop(proc)
+        for log in (leader_log, standby_log):
+            text = log.read_text(errors="replace")
+            assert "forbidden" not in text.lower() and " 403" not in text, text[-3000:]
+            assert "watch of lease" not in text, text[-3000:]  # (debug) the standby's Lease watch never failed
     finally:
         for d in ident:
             if d["kind"] in ("ClusterRole", "ClusterRoleBinding"):
