@@ -264,6 +264,9 @@ SCHEDULER_RULES = {
     ("", "events"): {"create", "patch"},
     ("scheduler.grove.io", "podgangs"): {"list", "watch"},
     ("grove.io", "clustertopologybindings"): {"list", "watch"},
+    # the start-up scheduler-name conflict check (src/grove/operator/scheduler_conflicts.py)
+    ("apps", "deployments"): {"list"},
+    ("coordination.k8s.io", "leases"): {"list"},
 }
 
 
@@ -281,7 +284,7 @@ def test_scheduler_has_its_own_service_account_and_least_privilege_rules(rendere
     """grove scheduler (src/grove/scheduler/binder.py, operator/process.py): informers list+watch pods, nodes,
     PodGangs, ClusterTopologyBindings; pods/binding create; pods/status patch (PodScheduled=False); core Events
     create+patch; its Lease get/watch/update (+create, and list for the watch's resourceVersion) in the release
-    namespace only. Nothing else."""
+    namespace only; list Deployments and Leases for the start-up conflict check. Nothing else."""
     one(rendered, "ServiceAccount", "grove-scheduler")
     role = one(rendered, "ClusterRole", "grove-scheduler")
     assert _rule_table(role) == SCHEDULER_RULES
