@@ -15,7 +15,9 @@ from grove.kube.rbac import (
     allows,
     compact_string,
     covers,
+    grant_refusal,
     missing_descriptions,
+    rules_of,
     uncovered,
 )
 
@@ -96,15 +98,17 @@ COVERS: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]] 
     "an unnamed owner covers named servants": (
         [rule(["coordination.k8s.io"], ["leases"], ["get"])],
         [rule(["coordination.k8s.io"], ["leases"], ["get"], names=["a", "b"])], []),
-    "non-resource URL exact": ([rule(verbs=["get"], urls=["/healthz"])], [rule(verbs=["get"], urls=["/healthz"])], []),
+    # URLs outside what bootstrap roles give every authenticated user (/api*, /healthz, /version...), so the
+    # real server (which adds those) judges these rows the same way
+    "non-resource URL exact": ([rule(verbs=["get"], urls=["/metrics"])], [rule(verbs=["get"], urls=["/metrics"])], []),
     "non-resource URL prefix star": ([rule(verbs=["get"], urls=["/metrics*"])],
                                      [rule(verbs=["get"], urls=["/metrics", "/metrics/slis"])], []),
-    "non-resource URL star": ([rule(verbs=["*"], urls=["*"])], [rule(verbs=["get", "post"], urls=["/readyz"])], []),
+    "non-resource URL star": ([rule(verbs=["*"], urls=["*"])], [rule(verbs=["get", "post"], urls=["/logs"])], []),
     "non-resource URL is no prefix without a star": (
-        [rule(verbs=["get"], urls=["/api"])], [rule(verbs=["get"], urls=["/api/v1"])],
-        ['{NonResourceURLs:["/api/v1"], Verbs:["get"]}']),
-    "resource rules do not grant URLs": ([rule(["*"], ["*"], ["*"])], [rule(verbs=["get"], urls=["/healthz"])],
-                                         ['{NonResourceURLs:["/healthz"], Verbs:["get"]}']),
+        [rule(verbs=["get"], urls=["/logs"])], [rule(verbs=["get"], urls=["/logs/x"])],
+        ['{NonResourceURLs:["/logs/x"], Verbs:["get"]}']),
+    "resource rules do not grant URLs": ([rule([""], ["*"], ["*"])], [rule(verbs=["get"], urls=["/metrics"])],
+                                         ['{NonResourceURLs:["/metrics"], Verbs:["get"]}']),
 }
 
 
@@ -115,6 +119,21 @@ def test_covers_table(case: str) -> None:
     servant = [PolicyRule.of(b) for b in servant_bodies]
     assert missing_descriptions(owner, servant) == missing
     assert covers(owner, servant) is (not missing)
+
+
+def test_escalate_on_the_role_resource_skips_the_check() -> None:
+    """RoleEscalationAuthorized: ``escalate`` on roles (here via ``*`` verbs) lets any rules through, for
+    that resource only; the other rows of the table hold no escalate."""
+    anything = [PolicyRule.of(rule(verbs=["get"], urls=["/metrics"])), PolicyRule.of(rule(["*"], ["*"], ["*"]))]
+    star = [PolicyRule.of(rule(["*"], ["*"], ["*"]))]
+    assert grant_refusal(star, anything, resource="clusterroles") == []
+    scoped = [PolicyRule.of(rule(["rbac.authorization.k8s.io"], ["roles"], ["create", "escalate"]))]
+    assert grant_refusal(scoped, anything, resource="roles", namespace="ns") == []
+    assert grant_refusal(scoped, anything, resource="clusterroles") == missing_descriptions(scoped, anything)
+    named = [PolicyRule.of(rule(["rbac.authorization.k8s.io"], ["roles"], ["escalate"], names=["r"]))]
+    assert grant_refusal(named, anything, resource="roles", namespace="ns") != [], "a create carries no name"
+    for case, (owner, servant, missing) in COVERS.items():
+        assert grant_refusal(rules_of(owner), rules_of(servant), resource="clusterroles") == missing, case
 
 
 def test_a_rule_without_resources_or_groups_requires_nothing() -> None:

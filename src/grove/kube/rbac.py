@@ -7,7 +7,8 @@ test needs the server's own semantics, so this module mirrors, function by funct
 ``component-helpers/auth/rbac/validation/policy_comparator.go`` (``Covers``, ``BreakdownRule``),
 ``plugin/pkg/auth/authorizer/rbac/rbac.go`` (``RuleAllows``), ``pkg/registry/rbac/validation``
 (``CompactRules``) and ``pkg/apis/rbac/v1/evaluation_helpers.go`` (``CompactString``). Deliberate
-consequences kept: ``*`` on the servant side is covered only by a literal ``*``; ``pods/*`` is not a
+consequences kept: a creator allowed to ``escalate`` on roles/clusterroles skips the check altogether
+(``RoleEscalationAuthorized``, see :func:`grant_refusal`); ``*`` on the servant side is covered only by a literal ``*``; ``pods/*`` is not a
 wildcard for the authorizer; ``resourceNames`` never match a request without a name (create, list);
 a rule with no apiGroups or no resources grants (and requires) nothing.
 """
@@ -151,6 +152,19 @@ def missing_descriptions(owner: Sequence[PolicyRule], servant: Iterable[PolicyRu
     """The lines kube-apiserver prints after "attempting to grant RBAC permissions not currently held:"
     (compacted, de-duplicated, sorted)."""
     return sorted({compact_string(r) for r in compact(uncovered(owner, servant))})
+
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def grant_refusal(owner: Sequence[PolicyRule], servant: Iterable[PolicyRule], *, resource: str = "roles",
+                  namespace: str = "", name: str = "") -> list[str]:
+    """What the Role (``resource="roles"``) or ClusterRole storage refuses on a write by a creator holding
+    ``owner``: nothing if it may ``escalate`` on that resource, else :func:`missing_descriptions`. (Members
+    of system:masters skip the check too; that is an identity, not a rule.)"""
+    if allows(owner, Request("escalate", RBAC_GROUP, resource, name=name, namespace=namespace)):
+        return []
+    return missing_descriptions(owner, servant)
 
 
 # -- the authorizer: rbac.go RuleAllows ------------------------------------------------------------------
