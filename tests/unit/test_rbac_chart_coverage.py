@@ -14,7 +14,7 @@ import pytest
 from grove.api.models.core import PodCliqueSet
 from grove.api.validation import parse_model
 from grove.controllers.podcliqueset.plan_children import ChildrenPlan, plan_children
-from grove.kube.rbac import missing_descriptions, rules_of
+from grove.kube.rbac import grant_refusal, missing_descriptions, rules_of
 from grove.webhook.admission import default_podcliqueset_object
 from tests.rbac_support import FLAGS, grants_of, podcliquesets, render_chart
 
@@ -62,7 +62,8 @@ def test_chart_covers_every_planned_role(flag: str) -> None:
     for where, role in PLANNED:
         # a Role is checked against what the creator holds in the Role's namespace (ClusterRole: cluster-wide)
         namespace = role["metadata"].get("namespace") if role["kind"] == "Role" else None
-        missing = missing_descriptions(grants.rules_in(namespace), rules_of(role["rules"]))
+        missing = grant_refusal(grants.rules_in(namespace), rules_of(role["rules"]),
+                                resource="roles" if namespace else "clusterroles", namespace=namespace or "")
         if missing:
             problems.append(f"{where}: {role['kind']}/{role['metadata']['name']}: " + "; ".join(missing))
     assert not problems, (f"{grants.subject} ({', '.join(grants.sources)}) is attempting to grant RBAC permissions "

@@ -46,7 +46,7 @@ from grove.kube.rbac import (
     breakdown,
     compact,
     compact_string,
-    missing_descriptions,
+    grant_refusal,
     rule_allows,
     rule_covers,
     rules_of,
@@ -485,7 +485,8 @@ def test_every_role_the_operator_writes_passes_the_escalation_check(recorded: di
             rules = rules_of(roles[(ns if ref["kind"] == "Role" else None, ref["name"])].get("rules") or [])
         else:
             continue
-        missing = missing_descriptions(grants.rules_in(ns), rules)
+        missing = grant_refusal(grants.rules_in(ns), rules, resource="roles" if ns else "clusterroles",
+                                namespace=ns or "")
         if missing:
             problems.append(f"{obj['kind']} {ns}/{obj['metadata']['name']}: " + "; ".join(missing))
     assert not problems, (f"with {flag}, {grants.subject} is attempting to grant RBAC permissions not currently "
