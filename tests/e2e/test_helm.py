@@ -52,11 +52,12 @@ def test_rendered_crds_and_rbac_apply_server_side(e2e_cluster: E2ECluster) -> No
         assert out.count("serverside-applied") == 6, out
         # The ServiceAccounts really hold the rules (RBAC authorizer of the real API server).
         sa = f"system:serviceaccount:{ns}:{ns}-operator"
-        for verb, resource in (("create", "pods"), ("update", "podcliquesets.grove.io/scale"),
+        for verb, resource in (("create", "pods"), ("deletecollection", "podcliques.grove.io"),
                                ("delete", "podgangs.scheduler.grove.io"), ("create", "leases")):
             res = e2e_cluster.kubectl("auth", "can-i", verb, resource, f"--as={sa}", "-A", check=False)
             assert res.stdout.strip() == "yes", (verb, resource, res.stdout, res.stderr)
         for verb, resource in (("delete", "nodes"), ("create", "customresourcedefinitions"),
+                               ("update", "podcliquesets.grove.io/scale"),
                                ("update", "validatingwebhookconfigurations/some-other-webhook")):
             res = e2e_cluster.kubectl("auth", "can-i", verb, resource, f"--as={sa}", check=False)
             assert res.stdout.strip() == "no", (verb, resource, res.stdout)
