@@ -188,8 +188,9 @@ def test_rbac_is_least_privilege(rendered: list[dict[str, Any]]) -> None:
         assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"], rule
     # the exact verbs are measured by tests/cluster/operator/test_operator_access.py; these pin the shape
     assert _verbs(role, "", "pods") == {"get", "list", "watch", "create", "patch", "delete"}
-    assert _verbs(role, "", "pods/binding") == {"create"}
-    assert _verbs(role, "", "pods/status") == {"get", "list", "watch", "patch"}  # the waiter's Role grants get/list/watch
+    assert _verbs(role, "", "pods/binding") == set()  # binding is the scheduler's (its own ClusterRole)
+    assert _verbs(role, "", "nodes") == set()
+    assert _verbs(role, "", "pods/status") == {"get", "list", "watch"}  # the waiter's Role grants get/list/watch
     for res in ("services", "serviceaccounts"):
         assert _verbs(role, "", res) == {"get", "list", "watch", "create", "patch"}, res
     assert _verbs(role, "", "secrets") == {"get", "list", "watch", "create", "update", "delete"}
