@@ -96,14 +96,15 @@ class Proc:
 class Operator:
     """One ``grove operator`` replica (and optionally a ``grove scheduler``) with its own ports and config."""
 
-    def __init__(self, c: E2ECluster, tmp: Path, name: str = "operator") -> None:
+    def __init__(self, c: E2ECluster, tmp: Path, name: str = "operator",
+                 config_overrides: dict[str, Any] | None = None) -> None:
         self.c = c
         self.name = name
         self.tmp = tmp
         self.webhook_port, self.health_port, self.metrics_port = free_port(), free_port(), free_port()
         self.sched_health, self.sched_metrics = free_port(), free_port()
         self.config = tmp / f"{name}-config.yaml"
-        self.config.write_text(yaml.safe_dump({
+        self.config.write_text(yaml.safe_dump(deep_merge({
             "apiVersion": "operator.config.grove.io/v1alpha1", "kind": "OperatorConfiguration",
             "runtimeClientConnection": {"qps": 100, "burst": 150},
             "leaderElection": {"enabled": True, "leaseDuration": f"{LEASE_DURATION:g}s",
@@ -118,7 +119,7 @@ class Operator:
             "logLevel": "info", "logFormat": "text",
             "scheduler": {"profiles": [{"name": "default-scheduler"}, {"name": "kai-scheduler"},
                                        {"name": "grove-scheduler"}]},
-        }))
+        }, config_overrides or {})))
         self.proc: Proc | None = None
         self.sched: Proc | None = None
 
@@ -163,6 +164,14 @@ class Operator:
         for p in (self.sched, self.proc):
             if p is not None:
                 p.stop()
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` merged into a copy of ``base``: mappings merge key by key, anything else (lists too) replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def install_crds(c: E2ECluster) -> None:
@@ -214,10 +223,11 @@ def prepare_cluster(c: E2ECluster, namespaces: Iterable[str] = ()) -> None:
 
 @contextmanager
 def operator_running(c: E2ECluster, tmp: Path, *, namespaces: Iterable[str] = (),
-                     scheduler: bool = False) -> Iterator[Operator]:
-    """One ready operator (webhooks pointed at it), optionally with the gang scheduler; torn down after."""
+                     scheduler: bool = False, values: dict[str, Any] | None = None) -> Iterator[Operator]:
+    """One ready operator (webhooks pointed at it), optionally with the gang scheduler; torn down after.
+    ``values["config"]`` is deep-merged into the operator configuration."""
     prepare_cluster(c, namespaces)
-    op = Operator(c, tmp)
+    op = Operator(c, tmp, config_overrides=(values or {}).get("config"))
     hooks = apply_webhooks(c, op.webhook_port)
     try:
         op.start()
