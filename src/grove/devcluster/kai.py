@@ -136,7 +136,7 @@ class KaiPorts:
         return self.ports[component][1]
 
 
-def component_argv(bins: KaiBinaries, component: str, ports: KaiPorts, *, verbosity: int = 2) -> list[str]:
+def component_argv(bins: KaiBinaries, component: str, ports: KaiPorts, *, verbosity: int = 1) -> list[str]:
     """The command line of one KAI component: answering for ``kai-scheduler``, no webhooks, no leader
     election, every listener on 127.0.0.1 (pure)."""
     if component not in COMPONENTS:
@@ -147,7 +147,7 @@ def component_argv(bins: KaiBinaries, component: str, ports: KaiPorts, *, verbos
     if component == "scheduler":
         # --plugin-server-port binds 127.0.0.1 itself; the profiler is off unless --enable-profiler
         return [exe, name, f"--listen-address={m}", f"--plugin-server-port={ports.health(component)}",
-                "--leader-elect=false", f"--v={verbosity}", "--log-json=false"]
+                "--leader-elect=false", f"--v={verbosity}", "--log-json=true"]
     if component == "binder":
         return [exe, name, f"--metrics-bind-address={m}", f"--health-probe-bind-address={h}",
                 "--leader-elect=false", "--zap-log-level=info"]
@@ -165,10 +165,9 @@ def component_argv(bins: KaiBinaries, component: str, ports: KaiPorts, *, verbos
 
 
 def ready_url(component: str, ports: KaiPorts) -> str:
-    """What answers once the component runs: its health probe, or metrics where it has none."""
-    if component in ("scheduler", "queuecontroller"):
-        return f"http://127.0.0.1:{ports.metrics(component)}/metrics"
-    return f"http://127.0.0.1:{ports.health(component)}/readyz"
+    """What answers once the component runs: its metrics endpoint (every component serves one; not all
+    register health checks, and controller-runtime answers 404 on a probe path without checks)."""
+    return f"http://127.0.0.1:{ports.metrics(component)}/metrics"
 
 
 def default_queues() -> list[dict[str, Any]]:

@@ -84,5 +84,5 @@ def test_default_queues_are_upstreams_e2e_queues() -> None:
 def test_load_queues_refuses_other_kinds(tmp_path: Path) -> None:
     f = tmp_path / "q.yaml"
     f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
-    with pytest.raises(ValueError, match="expected scheduling.run.ai Queue documents, found ConfigMap"):
+    with pytest.raises(ValueError, match=r"expected scheduling\.run\.ai Queue documents, found ConfigMap"):
         load_queues(f)
