@@ -154,13 +154,17 @@ def managers(c: E2ECluster, name: str) -> list[str]:
 
 
 def test_simple1_runs_under_kai(setup: KaiSetup) -> None:
-    """The shipped simple1 sample, with a KAI queue (a PCS without one cannot be mapped to a KAI PodGroup,
-    upstream and here) on nodes without the e2e agent taint (simple1 has no toleration): all 9 pods Running,
-    bound by KAI, one PodGroup for the one gang."""
+    """The shipped simple1 sample names no KAI queue, so with kai-scheduler the default profile admission
+    refuses it, naming the label to set (a KAI PodGroup needs a queue; upstream's operator cannot map such
+    a PCS either). With the queue label, on nodes without the e2e agent taint (simple1 has no toleration):
+    all 9 pods Running, bound by KAI, no scheduling gate left, one PodGroup for the one gang."""
     c = setup.c
     docs = [d for d in yaml.safe_load_all(SIMPLE1.read_text()) if d]
     assert [d["kind"] for d in docs] == ["PodCliqueSet"]
     pcs = docs[0]
+    refused = c.kubectl("apply", "-f", str(SIMPLE1), check=False)
+    assert refused.returncode != 0 and "metadata.labels[kai.scheduler/queue]: Required value" in refused.stderr, (
+        refused.stderr)
     pcs["metadata"].setdefault("labels", {})[gc.KAI_QUEUE_KEY] = QUEUE
     untainted = [f"kwok-node-{i}" for i in range(27, 30)]
     c.kubectl("taint", "nodes", *untainted, f"{AGENT_ROLE_KEY}:NoSchedule-")
@@ -266,7 +270,7 @@ def test_GS5_kai_gang_scheduling_with_min_replicas(gang: KaiGang) -> None:
     t.cordon(8)
     t.apply()
     t.expect(total=10)
-    t.expect_all_pending_after(30, total=10)
+    t.expect_all_pending_after(15, total=10)  # upstream sleeps 30 s; KAI runs a cycle every second
     t.uncordon(1)
     t.expect(total=10, running=3, pending=7, ready=3)
     t.uncordon(7)
