@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from grove.api import constants as c
 from grove.devcluster.binaries import BinariesMissing, cache_root
 from grove.devcluster.crds import install_crds, load_crds
 from grove.devcluster.processes import ManagedProcess, ProcessTable, survivors_of
@@ -37,7 +38,7 @@ KAI_SNAPSHOT = "kai-scheduler-v0.17.0-9-gd5bc503a"
 """The source archive in shared/thirdparty (tag v0.17.0, 9 commits on, commit d5bc503a)."""
 PATCH_REV = 1
 """Revision of the build script's source patch; part of the cache folder name (keep in step with it)."""
-SCHEDULER_NAME = "kai-scheduler"
+SCHEDULER_NAME = c.SCHEDULER_KAI
 COMPONENTS = ("queuecontroller", "podgroupcontroller", "podgrouper", "binder", "scheduler")
 """Start order: the controllers that fill in status first, the scheduler (which binds) last."""
 QUEUE_API = "/apis/scheduling.run.ai/v2/queues"
@@ -77,7 +78,7 @@ class KaiBinaries:
         return self.root / "src" / "deployments" / "kai-scheduler" / "crds"
 
     def missing(self) -> list[str]:
-        absent = [f"kai-{c}" for c in COMPONENTS if not os.access(self.path(c), os.X_OK)]
+        absent = [f"kai-{n}" for n in COMPONENTS if not os.access(self.path(n), os.X_OK)]
         if not self.crds_dir.is_dir():
             absent.append("src/deployments/kai-scheduler/crds")
         return absent
@@ -278,7 +279,7 @@ class KaiComponents:
 
     def down(self) -> list[str]:
         """Stop every KAI process of this cluster (scheduler first, so nothing binds while the rest stop)."""
-        return self.table.stop_all(order=[f"kai-{c}" for c in reversed(COMPONENTS)])
+        return self.table.stop_all(order=[f"kai-{n}" for n in reversed(COMPONENTS)])
 
     def pgids(self) -> list[int]:
         return [p.pid for p in self.table.load()]
