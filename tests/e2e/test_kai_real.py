@@ -103,7 +103,7 @@ def kai(e2e_cluster: E2ECluster) -> Iterator[KaiComponents]:
 
 
 @pytest.fixture(scope="module")
-def setup(kai: KaiComponents, e2e_cluster: E2ECluster,
+def kai_env(kai: KaiComponents, e2e_cluster: E2ECluster,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[KaiSetup]:
     c = e2e_cluster
     with operator_running(c, tmp_path_factory.mktemp("kai"), scheduler=False, values=KAI_VALUES) as op:
@@ -153,12 +153,12 @@ def managers(c: E2ECluster, name: str) -> list[str]:
 # -- simple1 -----------------------------------------------------------------------------------------
 
 
-def test_simple1_runs_under_kai(setup: KaiSetup) -> None:
+def test_simple1_runs_under_kai(kai_env: KaiSetup) -> None:
     """The shipped simple1 sample names no KAI queue, so with kai-scheduler the default profile admission
     refuses it, naming the label to set (a KAI PodGroup needs a queue; upstream's operator cannot map such
     a PCS either). With the queue label, on nodes without the e2e agent taint (simple1 has no toleration):
     all 9 pods Running, bound by KAI, no scheduling gate left, one PodGroup for the one gang."""
-    c = setup.c
+    c = kai_env.c
     docs = [d for d in yaml.safe_load_all(SIMPLE1.read_text()) if d]
     assert [d["kind"] for d in docs] == ["PodCliqueSet"]
     pcs = docs[0]
@@ -171,7 +171,7 @@ def test_simple1_runs_under_kai(setup: KaiSetup) -> None:
     try:
         start = time.monotonic()
         c.apply(pcs)
-        wait_until(f"simple1: 9 pods Running and Ready\n{setup.logs()}",
+        wait_until(f"simple1: 9 pods Running and Ready\n{kai_env.logs()}",
                    lambda: sum(running(p) for p in pods_of(c, "simple1")) == 9, timeout=90, interval=1)
         print(f"simple1: 9 pods Running {time.monotonic() - start:.1f}s after apply")
         pods = pods_of(c, "simple1")
@@ -181,7 +181,7 @@ def test_simple1_runs_under_kai(setup: KaiSetup) -> None:
         groups = c.kubectl_json("get", PODGROUPS, "-n", NAMESPACE)["items"]
         assert [g["metadata"]["name"] for g in groups] == ["simple1-0"], [g["metadata"]["name"] for g in groups]
         assert groups[0]["spec"]["queue"] == QUEUE and groups[0]["spec"]["minMember"] == 9, groups[0]["spec"]
-        setup.alive()
+        kai_env.alive()
     finally:
         delete_and_wait(c, "simple1")
         c.kubectl("taint", "nodes", *untainted, f"{AGENT_ROLE_KEY}=agent:NoSchedule", "--overwrite")
@@ -193,8 +193,8 @@ def test_simple1_runs_under_kai(setup: KaiSetup) -> None:
 class KaiGang(RealGang):
     """test_gang_scheduling_real's harness for any upstream workload file, with KAI's logs on failure."""
 
-    def __init__(self, c: E2ECluster, setup: KaiSetup, pcs: str) -> None:
-        super().__init__(c, setup)  # type: ignore[arg-type]  # RealGang needs only .logs() of it
+    def __init__(self, c: E2ECluster, kai_env: KaiSetup, pcs: str) -> None:
+        super().__init__(c, kai_env)  # type: ignore[arg-type]  # RealGang needs only .logs() of it
         self.pcs = pcs
 
     def apply(self) -> None:
@@ -225,13 +225,13 @@ class KaiGang(RealGang):
 
 
 @pytest.fixture
-def gang(setup: KaiSetup, request: pytest.FixtureRequest) -> Iterator[KaiGang]:
-    g = KaiGang(setup.c, setup, request.param)
+def gang(kai_env: KaiSetup, request: pytest.FixtureRequest) -> Iterator[KaiGang]:
+    g = KaiGang(kai_env.c, kai_env, request.param)
     try:
         yield g
     finally:
         g.cleanup()
-    setup.alive()
+    kai_env.alive()
 
 
 @pytest.mark.parametrize("gang", ["workload1"], indirect=True)
@@ -374,10 +374,10 @@ def nvl_blocks(e2e_cluster: E2ECluster) -> Iterator[None]:
 
 
 @pytest.mark.parametrize("yaml_name", TAS_FILES)
-def test_kai_tas_required_packs_hold(setup: KaiSetup, yaml_name: str, request: pytest.FixtureRequest) -> None:
+def test_kai_tas_required_packs_hold(kai_env: KaiSetup, yaml_name: str, request: pytest.FixtureRequest) -> None:
     if yaml_name in NOT_HERE:
         pytest.skip(f"{yaml_name}: {NOT_HERE[yaml_name]}")
-    c = setup.c
+    c = kai_env.c
     if yaml_name == "tas-multi-topology-gb200.yaml":
         request.getfixturevalue("nvl_blocks")
     pcs = _pcs_name(yaml_name)
@@ -388,7 +388,7 @@ def test_kai_tas_required_packs_hold(setup: KaiSetup, yaml_name: str, request: p
             def settled() -> bool:
                 pods = pods_of(c, pcs)
                 return bool(pods) and not _unschedulable_by_kai(c, pods)
-            wait_until(f"{pcs}: every pod Pending with KAI's Unschedulable event\n{setup.logs()}",
+            wait_until(f"{pcs}: every pod Pending with KAI's Unschedulable event\n{kai_env.logs()}",
                        settled, timeout=90, interval=1)
             pods = pods_of(c, pcs)
             assert not [p["metadata"]["name"] for p in pods if p["spec"].get("nodeName")], "partially placed"
@@ -399,26 +399,26 @@ def test_kai_tas_required_packs_hold(setup: KaiSetup, yaml_name: str, request: p
             pods = pods_of(c, pcs)
             gated = [p for p in pods if p["spec"].get("schedulingGates")]
             return bool(pods) and not gated and all(running(p) for p in pods)
-        wait_until(f"{pcs}: every pod Running\n{setup.logs()}", all_running, timeout=120, interval=1)
+        wait_until(f"{pcs}: every pod Running\n{kai_env.logs()}", all_running, timeout=120, interval=1)
         pods = pods_of(c, pcs)
         print(f"{yaml_name}: {len(pods)} pods Running {time.monotonic() - start:.1f}s after apply")
         assert pack_violations(c, pcs) == []
     finally:
         delete_and_wait(c, pcs)
-        setup.alive()
+        kai_env.alive()
 
 
 # -- steady state ------------------------------------------------------------------------------------
 
 
-def test_operator_and_kai_leave_podgroups_alone_once_running(setup: KaiSetup) -> None:
+def test_operator_and_kai_leave_podgroups_alone_once_running(kai_env: KaiSetup) -> None:
     """workload1 (one gang) and workload2 (base gang + scaled gang) all Running: no PodGroup changes for
     20 s, i.e. the operator and KAI's components do not keep rewriting each other's fields."""
-    c = setup.c
+    c = kai_env.c
     for name in ("workload1", "workload2"):
         c.kubectl("apply", "-f", str(E2E / f"{name}.yaml"))
     try:
-        wait_until(f"workload1 and workload2: 20 pods Running\n{setup.logs()}",
+        wait_until(f"workload1 and workload2: 20 pods Running\n{kai_env.logs()}",
                    lambda: sum(running(p) for w in ("workload1", "workload2") for p in pods_of(c, w)) == 20,
                    timeout=120, interval=1)
         before = podgroup_versions(c)
@@ -430,7 +430,7 @@ def test_operator_and_kai_leave_podgroups_alone_once_running(setup: KaiSetup) ->
             now = podgroup_versions(c)
             changed = {n: managers(c, n) for n in before if now.get(n) != before[n]}
         assert not changed, f"PodGroups still being written after all pods Running: {changed}"
-        setup.alive()
+        kai_env.alive()
     finally:
         for name in ("workload1", "workload2"):
             delete_and_wait(c, name)
