@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -33,10 +32,10 @@ from tests.e2e.operator_support import (
     NS,
     OPERATOR_LEASE,
     RETRY_PERIOD,
+    ChartRelease,
     Operator,
-    apply_webhooks,
-    delete_webhooks,
-    prepare_cluster,
+    chart_installed,
+    free_port,
     repoint_webhooks,
 )
 from tests.upstream import UPSTREAM
@@ -70,29 +69,29 @@ def _children(c: E2ECluster, pcs: str) -> tuple[int, int, int]:
 class Replicas:
     a: Operator
     b: Operator
-    hooks: list[dict[str, Any]]
+    release: ChartRelease
 
 
 @pytest.fixture
 def replicas(e2e_cluster: E2ECluster, tmp_path: Path) -> Iterator[Replicas]:
     c = e2e_cluster
-    prepare_cluster(c, [WORK_NS])
-    a, b = Operator(c, tmp_path, "operator-a"), Operator(c, tmp_path, "operator-b")
-    hooks = apply_webhooks(c, a.webhook_port)
-    try:
-        # One after the other, so they do not race to create the webhook certificate Secret.
-        a.start()
-        b.start()
-        yield Replicas(a, b, hooks)
-    finally:
+    with chart_installed(c, tmp_path, namespaces=[WORK_NS]) as release:
+        a = Operator(release, "operator-a")
+        b = Operator(release, "operator-b", ports=(free_port(), free_port(), free_port()))
         try:
-            c.kubectl("delete", "pcs", "--all", "-n", WORK_NS, "--wait=false", check=False)
-            wait_until("the PCSs' cascade in " + WORK_NS, lambda: not c.kubectl_json(
-                "get", "pods,podcliques.grove.io,podgangs.scheduler.grove.io", "-n", WORK_NS)["items"], timeout=120)
+            # One after the other, so they do not race to create the webhook certificate Secret.
+            a.start()
+            b.start()
+            yield Replicas(a, b, release)
         finally:
-            delete_webhooks(c, hooks)
-            a.stop()
-            b.stop()
+            try:
+                c.kubectl("delete", "pcs", "--all", "-n", WORK_NS, "--wait=false", check=False)
+                wait_until("the PCSs' cascade in " + WORK_NS, lambda: not c.kubectl_json(
+                    "get", "pods,podcliques.grove.io,podgangs.scheduler.grove.io", "-n", WORK_NS)["items"],
+                    timeout=120)
+            finally:
+                a.stop()
+                b.stop()
 
 
 def test_sigkilled_leader_is_replaced_within_the_lease_duration(
@@ -110,7 +109,7 @@ def test_sigkilled_leader_is_replaced_within_the_lease_duration(
     assert not leads(follower), "both replicas claim the same identity"
     wait_until("the leader's /metrics to report leadership", leader.is_leader, timeout=10)
     assert not follower.is_leader(), "the follower reports leadership too"
-    repoint_webhooks(c, replicas.hooks, follower.webhook_port)
+    repoint_webhooks(c, replicas.release, follower.webhook_port)
 
     # Before the kill: the leader reconciles simple1 (4 PCLQs, 1 PodGang, 9 pods).
     c.kubectl("apply", "-n", WORK_NS, "-f", str(SAMPLES / "simple1.yaml"))

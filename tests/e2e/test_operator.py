@@ -1,8 +1,9 @@
 """``grove operator`` (and ``grove scheduler``) as real processes against the real control plane.
 
-The webhook configurations are the chart's, with the Service clientConfig swapped for a URL on
-127.0.0.1 (the API server runs on this host); the operator provisions the certificate Secret and
-injects the caBundle itself. Then: kubectl sees webhook denials with field paths, upstream's simple1
+Installed as users install it (tests/e2e/operator_support.py): ``helm install`` of the chart, then its
+operator and scheduler run with the chart's ServiceAccount tokens, args, env and ConfigMap; the
+admission configurations reach the local process by URL (the chart's ``webhooks.url`` development
+value); the operator provisions the certificate Secret and injects the caBundle itself. Then: kubectl sees webhook denials with field paths, upstream's simple1
 sample gets its children (scenarios.md §4 counts), scale subresources work through kubectl, HPAs target
 them, pods run once the gang scheduler binds them, deletion cascades, metrics and the Lease reflect the
 leader, and SIGTERM exits 0 and releases the Lease. Teardown removes the webhook configurations so the

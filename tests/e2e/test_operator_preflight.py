@@ -6,27 +6,34 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.e2e.harness import E2ECluster
-from tests.e2e.operator_support import install_crds
+from tests.e2e.operator_support import ChartProcess, chart_installed, install_crds
 
 pytestmark = pytest.mark.e2e
 
 
-def _run_operator(c: E2ECluster, tmp: Path, extra: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-    config = tmp / "config.yaml"
-    config.write_text(yaml.safe_dump({"apiVersion": "operator.config.grove.io/v1alpha1",
-                                      "kind": "OperatorConfiguration", "logFormat": "text",
-                                      "leaderElection": {"enabled": False}, **extra}))
-    return subprocess.run([sys.executable, "-m", "grove", "operator", "--config", str(config),
-                           "--kubeconfig", str(c.kubeconfig), "--namespace", "default"],
-                          capture_output=True, text=True, timeout=60, check=False)
+class Done:
+    def __init__(self, returncode: int, stderr: str) -> None:
+        self.returncode, self.stderr = returncode, stderr
+
+
+def _run_operator(c: E2ECluster, tmp: Path, config: dict[str, Any]) -> Done:
+    """The chart installed with ``config`` merged into its OperatorConfiguration, then its operator run
+    (chart args, env, ConfigMap and ServiceAccount token) until it exits."""
+    with chart_installed(c, tmp, values={"config": config}) as release:
+        proc = ChartProcess(release, "operator", "preflight").start()
+        try:
+            code = proc.p.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"the operator did not stop at its start-up checks:\n{proc.tail()}")
+        proc.stop()
+        return Done(code, proc.text())
 
 
 def test_auto_mnnvl_without_compute_domains_exits_7(e2e_cluster: E2ECluster, tmp_path: Path) -> None:
@@ -40,7 +47,7 @@ def test_volcano_profile_without_volcano_exits_5(e2e_cluster: E2ECluster, tmp_pa
                                                                             {"name": "volcano"}]}})
     assert done.returncode == 5, done.stderr
     assert "volcano scheduler profile needs Volcano 1.14" in done.stderr
-    events = e2e_cluster.kubectl_json("get", "events", "-n", "default",
+    events = e2e_cluster.kubectl_json("get", "events", "-A",
                                       "--field-selector", "reason=VolcanoCapabilityUnavailable")["items"]
     assert any(e["involvedObject"]["name"] == "podgroups.scheduling.volcano.sh" for e in events), events
 

@@ -3,7 +3,9 @@
 ``up`` prints the kubeconfig path on stdout (and the ``export KUBECONFIG=...`` line), so
 ``eval "$(grove dev-cluster up | tail -1)"`` works; progress goes to stderr. When the binaries are not
 built yet, ``up --build`` (the default) runs ``hack/build-control-plane.sh`` first, and ``--no-build``
-prints the exact command instead.
+prints the exact command instead. ``up --kai`` also runs the real KAI scheduler (its CRDs, a ``default``
+and a ``test`` queue, five components as local processes; binaries from ``hack/build-kai.sh``), which
+``down`` stops first.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import typer
 
 from grove.cli.main import app
 from grove.devcluster import BinariesMissing, DevCluster, DevClusterError, DevClusterOptions, NodeShape
+from grove.devcluster.kai import KaiComponents, KaiError
 
 dev_cluster = typer.Typer(help="A local Kubernetes control plane (etcd, apiserver, KCM, KWOK).", no_args_is_help=True)
 app.add_typer(dev_cluster, name="dev-cluster")
@@ -46,6 +49,7 @@ def up(
     crds: list[Path] = typer.Option(
         [], "--crds", exists=True, help="CRD file or directory to install before the GC starts (repeatable)."
     ),
+    kai: bool = typer.Option(False, "--kai/--no-kai", help="Also run the real KAI scheduler (hack/build-kai.sh)."),
     state_dir: Path | None = _STATE,
 ) -> None:
     """Start the dev cluster and print its kubeconfig."""
@@ -72,17 +76,37 @@ def up(
     except (BinariesMissing, DevClusterError, ValueError, TimeoutError) as err:
         _err(f"dev-cluster up failed: {err}")
         raise typer.Exit(1) from None
+    if kai:
+        _up_kai(cluster, build)
     typer.echo(str(cluster.kubeconfig))
     typer.echo(f"export KUBECONFIG={cluster.kubeconfig}")
+
+
+def _up_kai(cluster: DevCluster, build: bool) -> None:
+    comps = KaiComponents(cluster.state_dir, cluster.kubeconfig)
+    missing = comps.bins.missing()
+    try:
+        if missing and not build:
+            _err(f"KAI binaries missing: {', '.join(missing)}\n{comps.bins.build_hint()}")
+            raise typer.Exit(2)
+        if missing:
+            _err(f"KAI binaries missing ({', '.join(missing)}); building them...")
+            comps.bins.build()
+        comps.up(cluster.rest(), progress=_err)
+    except (BinariesMissing, KaiError, TimeoutError) as err:
+        _err(f"KAI did not start: {err}\n(the cluster itself is up; `grove dev-cluster down` stops it)")
+        raise typer.Exit(1) from None
 
 
 @dev_cluster.command("down")
 def down(name: str = _NAME, state_dir: Path | None = _STATE) -> None:
     """Stop every process of the dev cluster."""
     cluster = _cluster(DevClusterOptions(name=name, state_dir=state_dir))
+    kai = KaiComponents(cluster.state_dir, cluster.kubeconfig)
     groups = cluster.process_groups()
-    stopped = cluster.down()
-    left = DevCluster.survivors(list(groups.values()))
+    kai_groups = kai.pgids()
+    stopped = kai.down() + cluster.down()
+    left = DevCluster.survivors([*groups.values(), *kai_groups])
     if stopped:
         _err(f"stopped: {', '.join(stopped)}")
     else:
@@ -101,7 +125,8 @@ def status(name: str = _NAME, state_dir: Path | None = _STATE) -> None:
     typer.echo(f"state dir:  {st.state_dir}")
     typer.echo(f"server:     {st.server or '-'}")
     typer.echo(f"kubeconfig: {st.kubeconfig if st.kubeconfig.exists() else '-'}")
-    for proc, alive in st.processes.items():
+    kai = KaiComponents(st.state_dir, st.kubeconfig).processes()
+    for proc, alive in {**st.processes, **kai}.items():
         typer.echo(f"  {proc:<24} {'running' if alive else 'DEAD'}")
     typer.echo(f"api:        {'ready' if st.api_ready else 'not ready: ' + st.api_reason}")
     if not st.running:

@@ -14,7 +14,10 @@ from enum import StrEnum
 import typer
 
 from grove.api.duration import DurationError, parse_duration
+from grove.api.models.config import OperatorConfiguration
 from grove.cli.main import app
+from grove.cli.offline_config import describe, load_offline_config
+from grove.operator.config import ConfigError
 from grove.sim import render
 from grove.sim.errors import RunError
 from grove.sim.inputs import read_inputs
@@ -58,6 +61,7 @@ def _seconds(text: str, flag: str) -> float:
 
 async def run_simulation(files: list[str], *, nodes: int | None, steps_file: str | None, until: str,
                          timeout: float, seed: int, timings: KubeletTimings,
+                         config: OperatorConfiguration | None = None,
                          strict: bool = False) -> tuple[Simulation, RunResult]:
     inputs = read_inputs(files, strict=strict)
     docs = inputs.bodies
@@ -67,7 +71,7 @@ async def run_simulation(files: list[str], *, nodes: int | None, steps_file: str
             steps = load_steps(steps_file)
         except StepError as exc:
             raise RunError(str(exc)) from exc
-    sim = Simulation(SimOptions(seed=seed, kubelet=timings))
+    sim = Simulation(SimOptions(seed=seed, kubelet=timings, config=config))
     await sim.start()
     result = RunResult(warnings=list(inputs.warnings), notices=list(inputs.notices))
     has_nodes = any(isinstance(d, dict) and d.get("kind") == "Node" for d in docs)
@@ -95,19 +99,30 @@ def run(
     seed: int = typer.Option(0, "--seed", help="Seed for generated names and uids."),
     running_delay: str = typer.Option("1s", "--running-delay", help="Fake kubelet: binding to Running."),
     ready_delay: str = typer.Option("1s", "--ready-delay", help="Fake kubelet: Running to Ready."),
+    config: str | None = typer.Option(None, "--config", help="OperatorConfiguration to simulate with, or the "
+                                      "chart's ConfigMap (kubectl get cm grove-operator-config -o yaml); "
+                                      "default: all profiles, grove-scheduler the default, TAS on."),
     strict: bool = typer.Option(False, "--strict", help="Unknown fields and duplicate keys are errors, not "
                                 "warnings (as kubectl --validate=strict)."),
     fail_unready: bool = typer.Option(False, "--fail-unready", help="Exit 1 when --until or a wait step "
                                       "timed out before its goal."),
 ) -> None:
     """Apply manifests to an embedded cluster, wait, run steps, print every object."""
+    try:
+        operator_config, source = load_offline_config(config)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"{describe(operator_config, source)}; the simulated gang scheduler places pods of every "
+               "profile", err=True)
     timings = KubeletTimings(running_delay=_seconds(running_delay, "--running-delay"),
                              ready_delay=_seconds(ready_delay, "--ready-delay"))
     wait_timeout = _seconds(timeout, "--timeout")
 
     async def main() -> tuple[Simulation, RunResult]:
         sim, result = await run_simulation(files, nodes=nodes, steps_file=steps, until=until.value,
-                                           timeout=wait_timeout, seed=seed, timings=timings, strict=strict)
+                                           timeout=wait_timeout, seed=seed, timings=timings,
+                                           config=operator_config, strict=strict)
         await sim.stop()
         return sim, result
 

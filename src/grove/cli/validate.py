@@ -5,7 +5,8 @@ defaulting, webhook rules). ClusterTopologyBindings and Volcano Queues found amo
 for cluster state. Without ``--config`` the operator configuration is the embedded cluster's
 (:func:`embedded_cluster_config`: every scheduler profile enabled, grove-scheduler the default,
 topology-aware scheduling on), which admits upstream's samples and e2e manifests; pass ``--config``
-to check against a real deployment's OperatorConfiguration (e.g. the Helm chart's, where TAS is off).
+to check against a real deployment's OperatorConfiguration (e.g. the Helm chart's, where TAS is off), as
+a file or as the chart's ConfigMap; the configuration used is named in one line on stderr.
 
 Exit codes: 0 all valid, 1 some object or file invalid, 2 bad ``--config`` or output format.
 Status lines go to stdout (to stderr when ``-o`` prints objects), errors and warnings to stderr.
@@ -22,10 +23,11 @@ import typer
 import yaml
 
 from grove.api.manifests import Document, ManifestError, read_documents
-from grove.api.models.config import OperatorConfiguration, embedded_cluster_config
+from grove.api.models.config import OperatorConfiguration
 from grove.api.validation import ObjectReport, OfflineLookup, validate_document
 from grove.cli.main import app
-from grove.operator.config import ConfigError, load_operator_config
+from grove.cli.offline_config import describe, load_offline_config
+from grove.operator.config import ConfigError
 
 
 @dataclass
@@ -40,10 +42,13 @@ class Run:
 
 def load_config(path: str | None) -> OperatorConfiguration:
     """The operator configuration to validate against; raises ManifestError naming the problem."""
-    if path is None:
-        return embedded_cluster_config()
+    return load_config_and_source(path)[0]
+
+
+def load_config_and_source(path: str | None) -> tuple[OperatorConfiguration, str]:
+    """As the operator loads it (OperatorConfiguration or the chart's ConfigMap, see offline_config)."""
     try:
-        return load_operator_config(path)
+        return load_offline_config(path)
     except ConfigError as exc:
         raise ManifestError(str(exc)) from exc
 
@@ -102,8 +107,9 @@ def _report(run: Run, status_stream: Any) -> None:
 def validate(
     filenames: list[str] = typer.Option(..., "-f", "--filename", help="File, directory or - (stdin); repeatable."),
     output: str | None = typer.Option(None, "-o", "--output", help="Print the defaulted objects: yaml or json."),
-    config: str | None = typer.Option(None, "--config", help="OperatorConfiguration YAML to validate against "
-                                      "(default: the embedded cluster's: all profiles, TAS on)."),
+    config: str | None = typer.Option(None, "--config", help="OperatorConfiguration to validate against, or the "
+                                      "chart's ConfigMap (kubectl get cm grove-operator-config -o yaml); "
+                                      "default: the embedded cluster's: all profiles, TAS on."),
     strict: bool = typer.Option(False, "--strict", help="Unknown fields and duplicate keys are errors, not "
                                 "warnings (as kubectl --validate=strict)."),
 ) -> None:
@@ -112,10 +118,11 @@ def validate(
         typer.echo(f"error: --output must be yaml or json, not {output!r}", err=True)
         raise typer.Exit(2)
     try:
-        operator_config = load_config(config)
+        operator_config, source = load_config_and_source(config)
     except ManifestError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    typer.echo(describe(operator_config, source), err=True)
     try:
         docs, file_errors = read_documents(filenames)
         run = validate_documents(docs, operator_config, strict)

@@ -82,7 +82,15 @@ def load_operator_config(path: str | Path) -> OperatorConfiguration:
         raise ConfigError(f"{path}: cannot read operator configuration: {exc.strerror or exc}") from exc
     except YAMLInputError as exc:
         raise ConfigError(f"{path}: cannot read operator configuration: {exc}") from exc
-    body = doc.body if doc is not None and doc.body is not None else {}
+    if doc is not None and doc.duplicates:
+        raise ConfigError("\n".join(f"{path}: {d}" for d in doc.duplicates))
+    return operator_config_from_body(doc.body if doc is not None else None, str(path))
+
+
+def operator_config_from_body(body: object, path: str) -> OperatorConfiguration:
+    """Parse and validate an already-read configuration document; ``path`` names it in every error."""
+    if body is None:
+        body = {}
     if not isinstance(body, dict):
         raise ConfigError(f"{path}: operator configuration must be a mapping")
     api_version, kind = body.get("apiVersion", c.CONFIG_API_VERSION), body.get("kind", c.KIND_OPERATOR_CONFIG)
@@ -92,10 +100,9 @@ def load_operator_config(path: str | Path) -> OperatorConfiguration:
     cfg, errs = parse_model(OperatorConfiguration, body)
     if cfg is None or errs:
         raise ConfigError("\n".join(f"{path}: {e}" for e in errs) or f"{path}: invalid operator configuration")
-    problems = [f"{path}: {d}" for d in (doc.duplicates if doc is not None else [])]
-    problems += [f"{path}: {unknown_warning(f)}" for f in unknown_fields(cfg)]
-    if problems:
-        raise ConfigError("\n".join(problems))
+    unknown = [f"{path}: {unknown_warning(f)}" for f in unknown_fields(cfg)]
+    if unknown:
+        raise ConfigError("\n".join(unknown))
     problems = validate_operator_config(cfg)
     if problems:
         raise ConfigError("\n".join(f"{path}: {p}" for p in problems))

@@ -2,7 +2,11 @@
 
 Exit codes (spec §10.3): 0 ok, 1 CLI, 2 config, 4 manager init (no API server connection can be
 configured), 6 start (a port cannot be bound, certificates cannot be written, leadership lost); for the
-operator only, the start-up checks of preflight.py: 3 topology sync, 5 scheduler backend init, 7 MNNVL.
+operator only, the start-up checks of preflight.py: 3 topology sync, 5 scheduler backend init, 7 MNNVL;
+for the scheduler only, 8: another scheduler holds a name it would answer for (scheduler_conflicts.py).
+
+Command-line overrides (ports, bind host, certificate directory) replace the matching fields of the
+configuration file, so several replicas can run on one host from the same chart-rendered file.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from grove.api import constants as c
 from grove.api.models.config import OperatorConfiguration
 from grove.kube.client import KubeClient
+from grove.kube.clock import RealClock
 from grove.kube.http import HttpKubeClient
 from grove.kube.kubeconfig import ConfigError as KubeconfigError
 from grove.operator.config import ConfigError, load_operator_config
@@ -31,6 +36,7 @@ from grove.operator.process import (
     install_signal_handlers,
     operator_namespace,
 )
+from grove.operator.scheduler_conflicts import check_scheduler_conflicts
 from grove.runtime.manager import Manager
 
 log = logging.getLogger("grove.operator")
@@ -47,6 +53,36 @@ class RunOptions:
     identity: str | None = None
     health_port: int | None = None
     metrics_port: int | None = None
+    webhook_port: int | None = None
+    cert_dir: str | None = None
+    bind_address: str | None = None
+    """Host for the webhook, probe and metrics servers (their bindAddress without the port)."""
+
+
+def _override_address(address: str, port: int, host: str | None, new_port: int | None) -> tuple[str, int]:
+    """A server's (bindAddress, port) with the overrides applied; a port inside bindAddress is replaced too,
+    since it would win over the port field."""
+    head, sep, tail = address.rpartition(":")
+    embedded = bool(sep) and tail.isdigit()
+    cur_host, cur_port = (head, int(tail)) if embedded else (address, port)
+    cur_host = cur_host if host is None else host
+    cur_port = cur_port if new_port is None else new_port
+    return (f"{cur_host}:{cur_port}" if cur_host else "", cur_port)
+
+
+def apply_overrides(config: OperatorConfiguration, opts: RunOptions) -> OperatorConfiguration:
+    """``config`` with ``--webhook-port``, ``--health-port``, ``--metrics-port``, ``--bind-address`` and
+    ``--cert-dir`` in place of the file's values (a copy; unset options leave the file's)."""
+    out = config.model_copy(deep=True)
+    srv = out.server
+    host = opts.bind_address
+    for server, port in ((srv.webhooks, opts.webhook_port), (srv.health_probes, opts.health_port),
+                         (srv.metrics, opts.metrics_port)):
+        if host is not None or port is not None:
+            server.bind_address, server.port = _override_address(server.bind_address, server.port, host, port)
+    if opts.cert_dir is not None:
+        srv.webhooks.server_cert_dir = opts.cert_dir
+    return out
 
 
 def _fail(code: int, message: str) -> int:
@@ -60,13 +96,11 @@ Preflight = Callable[[KubeClient, OperatorConfiguration], Awaitable[None]]
 def _run(opts: RunOptions, make_spec: Callable[[OperatorConfiguration], ProcessSpec],
          preflight: Preflight | None = None) -> int:
     try:
-        config = load_operator_config(opts.config_path)
+        config = apply_overrides(load_operator_config(opts.config_path), opts)
     except ConfigError as exc:
         return _fail(EXIT_CONFIG, str(exc))
     configure_logging(config.log_level, config.log_format)
     spec = make_spec(config)
-    spec.health_port = opts.health_port or spec.health_port
-    spec.metrics_port = opts.metrics_port or spec.metrics_port
 
     async def main() -> int:
         conn = config.runtime_client_connection
@@ -113,24 +147,33 @@ def run_operator(opts: RunOptions) -> int:
     return _run(opts, make_spec, run_preflight)
 
 
-def scheduler_names_for(config: OperatorConfiguration, explicit: list[str] | None) -> list[str]:
-    """Names the gang scheduler answers for: ``--scheduler-name`` values, else ``grove-scheduler`` plus every
-    enabled profile except ``default-scheduler`` (kube-scheduler keeps answering for that one)."""
+def scheduler_names_for(explicit: list[str] | None) -> list[str]:
+    """Names the gang scheduler answers for: ``--scheduler-name`` values, else only ``grove-scheduler``.
+
+    Never the enabled profiles by default: on a cluster that runs KAI (or Volcano, or kube-scheduler for
+    ``default-scheduler``) that scheduler answers for its own name, and a second one would bind the same
+    pods. Answering for ``kai-scheduler`` or ``volcano`` (a cluster without them) is an explicit opt-in."""
     if explicit:
         return list(dict.fromkeys(explicit))
-    names = [c.SCHEDULER_GROVE] + [n for n in config.scheduler.enabled_names() if n != c.SCHEDULER_DEFAULT]
-    return list(dict.fromkeys(names))
+    return [c.SCHEDULER_GROVE]
 
 
 def run_scheduler(opts: RunOptions, scheduler_names: list[str] | None = None) -> int:
     from grove.scheduler.binder import setup_scheduler
 
-    def make_spec(config: OperatorConfiguration) -> ProcessSpec:
-        names = scheduler_names_for(config, scheduler_names)
+    names = scheduler_names_for(scheduler_names)
 
+    def make_spec(config: OperatorConfiguration) -> ProcessSpec:
         def setup(manager: Manager) -> None:
             setup_scheduler(manager, config=config, scheduler_names=names)
 
         return ProcessSpec(name="scheduler", lease_name=SCHEDULER_LEASE, setup=setup, webhooks=False)
 
-    return _run(opts, make_spec)
+    async def no_conflicts(client: KubeClient, config: OperatorConfiguration) -> None:
+        others = [n for n in config.scheduler.enabled_names() if n not in names and n != c.SCHEDULER_DEFAULT]
+        log.info("scheduler answers for %s%s", ", ".join(names),
+                 f"; profiles {', '.join(others)} are left to their own schedulers" if others else "")
+        own = (config.leader_election.resource_namespace or operator_namespace(opts.namespace), SCHEDULER_LEASE)
+        await check_scheduler_conflicts(client, names, RealClock().now(), own_lease=own)
+
+    return _run(opts, make_spec, no_conflicts)

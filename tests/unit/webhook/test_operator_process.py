@@ -98,10 +98,11 @@ def test_bind_host() -> None:
     assert bind_host("[::1]:9443") == ("::1", 9443)
 
 
-def test_scheduler_names_default_leaves_default_scheduler_to_kube_scheduler() -> None:
-    cfg = OperatorConfiguration.model_validate({"scheduler": {"profiles": [{"name": "kai-scheduler"}]}})
-    assert scheduler_names_for(cfg, None) == ["grove-scheduler", "kai-scheduler"]
-    assert scheduler_names_for(cfg, ["a", "a", "b"]) == ["a", "b"]
+def test_scheduler_names_default_is_grove_scheduler_only() -> None:
+    # the enabled profiles (kai-scheduler here) are left to their own schedulers unless opted in
+    assert scheduler_names_for(None) == scheduler_names_for([]) == ["grove-scheduler"]
+    assert scheduler_names_for(["grove-scheduler", "kai-scheduler", "kai-scheduler"]) == [
+        "grove-scheduler", "kai-scheduler"]
 
 
 def test_histogram_is_cumulative() -> None:

@@ -18,12 +18,14 @@ from pydantic import BaseModel
 
 from grove.api.kinds import model_for
 from grove.api.models.base import ObjectMeta
+from grove.api.models.config import BindServer
 from grove.api.validation.errors import ROOT, FieldError, Path, not_supported
 from grove.api.validation.pod_schema import UnknownField, unknown_pod_spec_fields
 from grove.api.validation.schema import parse_model
 
 KNOWN_EXTRA: dict[type[BaseModel], frozenset[str]] = {
     ObjectMeta: frozenset({"selfLink"}),  # deprecated metav1.ObjectMeta fields Grove never reads
+    BindServer: frozenset({"enable"}),  # upstream's chart writes server.healthProbes.enable (its Go types lack it)
 }
 POD_SPEC_FIELD = "podSpec"
 

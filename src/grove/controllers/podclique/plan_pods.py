@@ -42,6 +42,14 @@ class PodSettings:
     default_profile: str = c.SCHEDULER_DEFAULT
 
 
+def initc_image_ref(image: str, version: str) -> str:
+    """The waiter's image: ``image`` as given when it carries a tag (``:`` after the last ``/``) or a digest
+    (``@``); a bare repository gets ``:<operator version>`` so the waiter matches the operator."""
+    if "@" in image or ":" in image.rpartition("/")[2]:
+        return image
+    return f"{image}:{version}"
+
+
 # --- scheduler backends: PreparePod -----------------------------------------------------------------
 
 PreparePod = Callable[[dict[str, Any], str, str], None]
@@ -132,7 +140,7 @@ def add_init_container(
     pod_spec.setdefault("initContainers", []).append(
         {
             "name": c.INITC_CONTAINER_NAME,
-            "image": f"{settings.initc_image}:{settings.version}",
+            "image": initc_image_ref(settings.initc_image, settings.version),
             "args": initc_args(pcs, starts_after),
             "volumeMounts": [
                 {"name": c.INITC_VOLUME_POD_INFO, "mountPath": c.INITC_POD_INFO_MOUNT, "readOnly": True},

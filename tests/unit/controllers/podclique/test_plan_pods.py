@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from grove.controllers.podclique.plan_pods import PodSettings, build_pod
+from grove.controllers.podclique.plan_pods import PodSettings, build_pod, initc_image_ref
 
 from ..helpers import planned_podcliques
 from ..samples import sample
@@ -170,6 +170,21 @@ def test_default_profile_applies_when_no_scheduler_is_named() -> None:
     assert pod["spec"]["schedulerName"] == "kai-scheduler"
     assert pod["metadata"]["annotations"]["pod-group-name"] == "simple1-0"
 
+
+@pytest.mark.parametrize(("image", "expected"), [
+    ("grove-initc", "grove-initc:v9"),  # bare: the operator's version, as before
+    ("reg.io/team/grove-initc", "reg.io/team/grove-initc:v9"),
+    ("reg.io:5000/grove-initc", "reg.io:5000/grove-initc:v9"),  # a registry port is not a tag
+    ("reg.io:5000/grove-initc:1.2", "reg.io:5000/grove-initc:1.2"),
+    ("grove-initc:latest", "grove-initc:latest"),
+    ("reg.io/grove-initc@sha256:" + "a" * 64, "reg.io/grove-initc@sha256:" + "a" * 64),
+    ("reg.io/grove-initc:1.2@sha256:" + "b" * 64, "reg.io/grove-initc:1.2@sha256:" + "b" * 64),
+])
+def test_initc_image_is_used_as_given_when_it_has_a_tag_or_digest(image: str, expected: str) -> None:
+    assert initc_image_ref(image, "v9") == expected
+    pcs = sample("simple3")
+    pod = build_pod(pcs, planned_podcliques(pcs)["simple3-0-pce"], 0, PodSettings(initc_image=image, version="v9"))
+    assert pod["spec"]["initContainers"][0]["image"] == expected
 
 def test_startup_waiter_for_simple3_pce() -> None:
     pcs = sample("simple3")
