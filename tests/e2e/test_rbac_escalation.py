@@ -91,13 +91,14 @@ def _as(kubeconfig: Path, *args: str, body: Obj) -> subprocess.CompletedProcess[
                           capture_output=True, text=True, timeout=60, check=False)
 
 
-def _until_authorized(run: Callable[[], subprocess.CompletedProcess[str]], timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
-    """Run until the answer is not "cannot create resource" (new bindings reach the authorizer's cache
-    asynchronously), and return that answer."""
+def _until_authorized(run: Callable[[], subprocess.CompletedProcess[str]], timeout: float = 20.0,
+                      lagging: str = "cannot create resource") -> subprocess.CompletedProcess[str]:
+    """Run until the answer no longer contains ``lagging`` (new bindings and Roles reach the authorizer's
+    caches asynchronously), and return that answer."""
     deadline = time.monotonic() + timeout
     while True:
         proc = run()
-        if "cannot create resource" not in proc.stderr or time.monotonic() > deadline:
+        if lagging not in proc.stderr or time.monotonic() > deadline:
             return proc
         time.sleep(0.3)
 
@@ -135,7 +136,9 @@ def test_old_pods_status_rule_is_refused_and_the_chart_rule_is_not(e2e_cluster: 
     as_chart = _token_kubeconfig(e2e_cluster, tag, "operator", tmp_path / "chart.kubeconfig")
     created = _until_authorized(lambda: _as(as_chart, "create", "-f", "-", body=role))
     assert created.returncode == 0, created.stderr
-    bound = _as(as_chart, "create", "-f", "-", body=binding)  # no `bind` verb: allowed because it holds the rules
+    # No `bind` verb: allowed because it holds the rules. The server resolves the Role from its RBAC cache,
+    # which may not have the Role just created yet (seen in CI as a NotFound naming the RoleBinding).
+    bound = _until_authorized(lambda: _as(as_chart, "create", "-f", "-", body=binding), lagging="not found")
     assert bound.returncode == 0, bound.stderr
     got = e2e_cluster.kubectl_json("get", "role", role["metadata"]["name"], "-n", tag)
     assert got["rules"] == role["rules"]
