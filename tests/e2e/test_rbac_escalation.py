@@ -142,7 +142,7 @@ def test_old_pods_status_rule_is_refused_and_the_chart_rule_is_not(e2e_cluster: 
     created = _until_authorized(lambda: _as(as_chart, "create", "-f", "-", body=role))
     assert created.returncode == 0, created.stderr
     # No `bind` verb: allowed because it holds the rules. The server resolves the Role from its RBAC cache,
-    # which may not have the Role just created yet (seen in CI as a NotFound naming the RoleBinding).
+    # which may not hold the Role just created yet, so the first answer can be NotFound.
     bound = _until_authorized(lambda: _as(as_chart, "create", "-f", "-", body=binding), lagging="not found")
     assert bound.returncode == 0, bound.stderr
     got = e2e_cluster.kubectl_json("get", "role", role["metadata"]["name"], "-n", tag)
