@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +25,15 @@ import yaml
 
 from grove.runtime.leaderelection import micro_time
 from tests.e2e.harness import E2ECluster
-from tests.e2e.operator_support import NS, ChartProcess, ChartRelease, chart_installed, free_port, http_get
+from tests.e2e.operator_support import (
+    NS,
+    ChartProcess,
+    ChartRelease,
+    Proc,
+    chart_installed,
+    free_port,
+    http_get,
+)
 from tests.unit.operator.test_scheduler_conflicts import kai_deployment
 
 pytestmark = pytest.mark.e2e
@@ -41,17 +47,8 @@ def grove(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, check=False)
 
 
-class Running:
-    """A long-running ``python -m grove ...`` with its output in a file."""
-
-    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
-        self.log = log
-        self._fh = log.open("w")
-        self.p = subprocess.Popen([sys.executable, "-m", "grove", *args], stdout=self._fh, stderr=subprocess.STDOUT,
-                                  cwd=ROOT, env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"})
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
+class Running(Proc):
+    """A long-running ``python -m grove ...`` (the harness's :class:`Proc`) that can wait for ``/readyz``."""
 
     def wait_ready(self, port: int, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -62,17 +59,6 @@ class Running:
                 return
             time.sleep(0.3)
         pytest.fail(f"{self.p.args} never became ready:\n{self.text()}")
-
-    def stop(self) -> int:
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(30)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait(5)
-        self._fh.close()
-        return self.p.returncode
 
 
 def chart_scheduler(release: ChartRelease, names: list[str]) -> ChartProcess:
