@@ -4,7 +4,7 @@ What a real cluster checks is not the method called but the HTTP requests :class
 HttpKubeClient` sends for it, resolved the way kube-apiserver's RequestInfo resolves them. So the mapping
 here follows that client (pinned by tests/unit/test_rbac_recording.py against its actual requests):
 
-- ``watch`` without a resourceVersion first lists the collection (``limit=1``, no selectors) for "now";
+- ``watch`` without a resourceVersion first lists the collection (``limit=1``, the watch's selectors) for "now";
 - ``delete_collection`` of a namespaced kind across namespaces lists, then deletes per namespace;
 - ``update_scale`` is a PATCH of ``scale``; ``bind`` a create of ``pods/binding`` named after the pod;
 - a ``metadata.name=`` field selector names a list/watch (so ``resourceNames`` rules can allow it);
@@ -153,7 +153,7 @@ class RecordingClient:
               field_selector: str | None = None, allow_bookmarks: bool = True,
               timeout_seconds: float | None = None) -> AsyncIterator[WatchEvent]:
         if not resource_version:
-            self._record("watch", "list", api_version, kind, namespace)
+            self._record("watch", "list", api_version, kind, namespace, field_selector_name(field_selector))
         self._record("watch", "watch", api_version, kind, namespace, field_selector_name(field_selector))
         return self.inner.watch(api_version, kind, namespace, resource_version=resource_version,
                                 label_selector=label_selector, field_selector=field_selector,

@@ -285,7 +285,7 @@ def _rule_table(role: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
 def test_scheduler_has_its_own_service_account_and_least_privilege_rules(rendered: list[dict[str, Any]]) -> None:
     """grove scheduler (src/grove/scheduler/binder.py, operator/process.py): informers list+watch pods, nodes,
     PodGangs, ClusterTopologyBindings; pods/binding create; pods/status patch (PodScheduled=False); core Events
-    create+patch; its Lease get/watch/update (+create, and list for the watch's resourceVersion) in the release
+    create+patch; its Lease get/list/watch/update by name (+create) in the release
     namespace only; list Deployments and Leases for the start-up conflict check. Nothing else."""
     one(rendered, "ServiceAccount", "grove-scheduler")
     role = one(rendered, "ClusterRole", "grove-scheduler")
@@ -297,7 +297,7 @@ def test_scheduler_has_its_own_service_account_and_least_privilege_rules(rendere
     lease_role = one(rendered, "Role", "grove-scheduler")
     assert lease_role["metadata"]["namespace"] == NS
     assert [(r.get("resourceNames"), r["verbs"]) for r in lease_role["rules"]] == [
-        (None, ["create", "list"]), (["grove-scheduler-leader-election"], ["get", "watch", "update"])]
+        (None, ["create"]), (["grove-scheduler-leader-election"], ["get", "list", "watch", "update"])]
     assert all(r["apiGroups"] == ["coordination.k8s.io"] and r["resources"] == ["leases"]
                for r in lease_role["rules"])
     rb = one(rendered, "RoleBinding", "grove-scheduler")

@@ -217,8 +217,12 @@ class HttpKubeClient:
                 return ObjectList(items=items, resource_version=rv)
             params["continue"] = meta["continue"]
 
-    async def _current_resource_version(self, path: str) -> str:
-        page = await self._request("GET", path, params={"limit": 1})
+    async def _current_resource_version(self, path: str, label_selector: str | None,
+                                        field_selector: str | None) -> str:
+        """The collection's resourceVersion ("now"), listed with the watch's own selectors, so the list needs
+        no wider permission than the watch (a ``metadata.name`` field selector matches ``resourceNames``)."""
+        page = await self._request("GET", path, params={"limit": 1, "labelSelector": label_selector or None,
+                                                         "fieldSelector": field_selector or None})
         return str((page.get("metadata") or {}).get("resourceVersion") or "")
 
     async def watch(
@@ -231,7 +235,7 @@ class HttpKubeClient:
         to whole seconds, which is what the server accepts."""
         path = await self._path(api_version, kind, namespace)
         if not resource_version:
-            resource_version = await self._current_resource_version(path)
+            resource_version = await self._current_resource_version(path, label_selector, field_selector)
         server_timeout = math.ceil(timeout_seconds) if timeout_seconds is not None else None
         params = {"watch": "true", "resourceVersion": resource_version,
                   "allowWatchBookmarks": "true" if allow_bookmarks else None,
