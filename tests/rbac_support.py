@@ -11,24 +11,21 @@ operator creates or calls, and every PodCliqueSet manifest we ship or replay fro
 from __future__ import annotations
 
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from grove.api import constants as c
-from grove.devcluster import ControlPlaneBinaries
 from grove.kube.rbac import PolicyRule, Request, allows, rules_of
+from tests.unit.test_helm_chart import CHART, helm_binary
 from tests.upstream import UPSTREAM
 
 Obj = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[1]
-CHART = ROOT / "deploy" / "helm" / "grove"
 EXAMPLES = ROOT / "src" / "grove" / "examples"
 RELEASE, RELEASE_NS = "grove", "grove-system"
 
@@ -44,15 +41,6 @@ FLAGS: dict[str, Obj] = {
                               "network": {"autoMNNVLEnabled": True}, "scheduler": {"profiles": _PROFILES_ALL}}},
 }
 """Chart values per operator feature flag (``everything`` turns them all on at once)."""
-
-
-def helm_binary() -> Path:
-    helm = ControlPlaneBinaries.default().path("helm")
-    if not helm.exists():
-        reason = f"helm is not built at {helm} (build the control plane: hack/build-control-plane.sh)"
-        print(reason, file=sys.stderr)
-        pytest.skip(reason)
-    return helm
 
 
 _RENDERED: dict[str, list[Obj]] = {}

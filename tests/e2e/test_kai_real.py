@@ -34,6 +34,7 @@ from grove.devcluster.nodes import AGENT_ROLE_KEY
 from tests.e2e.harness import E2ECluster, wait_until
 from tests.e2e.operator_support import Operator, operator_running
 from tests.e2e.test_gang_scheduling_real import RealGang
+from tests.pack_checks import required_pack_report
 from tests.upstream import E2E
 
 pytestmark = pytest.mark.e2e
@@ -289,50 +290,17 @@ UNSATISFIABLE = {"tas-insuffic.yaml"}
 NVL_BLOCK = "example.com/nvl-block"
 
 
-def _required(tc: Obj | None) -> str | None:
-    return ((tc or {}).get("packConstraint") or {}).get("required")
-
-
 def pack_violations(c: E2ECluster, pcs: str) -> list[str]:
     """Every required pack of every PodGang of ``pcs`` (gang, group config, PodGroup, and a scaled gang
     together with its base gang) must hold on the nodes the pods are bound to."""
     nodes = {n["metadata"]["name"]: n for n in c.kubectl_json("get", "nodes")["items"]}
     pods = {p["metadata"]["name"]: p for p in pods_of(c, pcs)}
-    where = {name: nodes[p["spec"]["nodeName"]] for name, p in pods.items() if p["spec"].get("nodeName")}
     gangs = c.kubectl_json("get", "podgangs.scheduler.grove.io", "-n", NAMESPACE,
                            "-l", f"app.kubernetes.io/part-of={pcs}")["items"]
-    problems: list[str] = []
-    checked = 0
-
-    def check(unit: str, key: str | None, members: list[str]) -> None:
-        nonlocal checked
-        if not key:
-            return
-        checked += 1
-        values = {where[m]["metadata"]["labels"].get(key) for m in members if m in where}
-        if len(values) > 1 or None in values:
-            problems.append(f"{unit}: pack.required {key} broken, pods in {sorted(map(str, values))}")
-
-    by_name = {g["metadata"]["name"]: g for g in gangs}
-    for gang in gangs:
-        name, spec = gang["metadata"]["name"], gang["spec"]
-        refs = {g["name"]: [r["name"] for r in g.get("podReferences") or ()] for g in spec["podgroups"]}
-        check(name, _required(spec.get("topologyConstraint")), [p for ps in refs.values() for p in ps])
-        for cfg in spec.get("topologyConstraintGroupConfigs") or ():
-            check(f"{name}/{cfg['name']}", _required(cfg.get("topologyConstraint")),
-                  [p for g in cfg.get("podGroupNames") or () for p in refs.get(g, [])])
-        for group in spec["podgroups"]:
-            check(f"{name}/{group['name']}", _required(group.get("topologyConstraint")), refs[group["name"]])
-        base_name = next((pods[p]["metadata"]["labels"].get(gc.LABEL_BASE_PODGANG)
-                          for ps in refs.values() for p in ps if p in pods), None)
-        base = by_name.get(base_name or "")
-        key = _required((base or {}).get("spec", {}).get("topologyConstraint"))
-        if base is not None and key:
-            base_pods = [r["name"] for g in base["spec"]["podgroups"] for r in g.get("podReferences") or ()]
-            check(f"{name} with base {base_name}", key, base_pods + [p for ps in refs.values() for p in ps])
-    if not checked:
-        problems.append(f"no required pack found on the PodGangs of {pcs}: nothing was checked")
-    return problems
+    report = required_pack_report(gangs, pods, nodes)
+    if not report.checked:
+        return [f"no required pack found on the PodGangs of {pcs}: nothing was checked"]
+    return report.problems
 
 
 def _pcs_name(yaml_name: str) -> str:

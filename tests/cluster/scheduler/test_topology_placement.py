@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -17,6 +16,7 @@ from grove.api import constants as c
 from grove.api.quantity import resource_amount
 from grove.scheduler.snapshot import pod_requests
 from tests.cluster.helpers import StartSim, settle
+from tests.pack_checks import required_pack_report
 
 from .scenario import E2E_DIR, E2E_SHAPE, GangScenario
 
@@ -50,42 +50,13 @@ async def t(start_sim: StartSim) -> GangScenario:
     return GangScenario(sim)
 
 
-def _required(tc: dict[str, Any] | None) -> str | None:
-    return ((tc or {}).get("packConstraint") or {}).get("required")
-
-
 async def pack_violations(t: GangScenario) -> list[str]:
     client = t.client
     nodes = {n["metadata"]["name"]: n for n in (await client.list("v1", "Node")).items}
     pods = {p["metadata"]["name"]: p for p in await t.pods()}
-    where = {name: nodes[p["spec"]["nodeName"]] for name, p in pods.items() if p["spec"].get("nodeName")}
     gangs = (await client.list(c.SCHEDULER_API_VERSION, c.KIND_PODGANG, "default")).items
-    problems: list[str] = []
-
-    def check(unit: str, key: str | None, members: list[str]) -> None:
-        if not key:
-            return
-        values = {where[m]["metadata"]["labels"].get(key) for m in members if m in where}
-        if len(values) > 1 or None in values:
-            problems.append(f"{unit}: pack.required {key} broken, pods in {sorted(map(str, values))}")
-
-    by_name = {g["metadata"]["name"]: g for g in gangs}
-    for gang in gangs:
-        name, spec = gang["metadata"]["name"], gang["spec"]
-        refs = {g["name"]: [r["name"] for r in g.get("podReferences") or ()] for g in spec["podgroups"]}
-        check(name, _required(spec.get("topologyConstraint")), [p for ps in refs.values() for p in ps])
-        for cfg in spec.get("topologyConstraintGroupConfigs") or ():
-            check(f"{name}/{cfg['name']}", _required(cfg.get("topologyConstraint")),
-                  [p for g in cfg.get("podGroupNames") or () for p in refs.get(g, [])])
-        for group in spec["podgroups"]:
-            check(f"{name}/{group['name']}", _required(group.get("topologyConstraint")), refs[group["name"]])
-        base_name = next((pods[p]["metadata"]["labels"].get(c.LABEL_BASE_PODGANG)
-                          for ps in refs.values() for p in ps if p in pods), None)
-        base = by_name.get(base_name or "")
-        key = _required((base or {}).get("spec", {}).get("topologyConstraint"))
-        if base is not None and key:
-            base_pods = [r["name"] for g in base["spec"]["podgroups"] for r in g.get("podReferences") or ()]
-            check(f"{name} with base {base_name}", key, base_pods + [p for ps in refs.values() for p in ps])
+    problems = required_pack_report(gangs, pods, nodes).problems
+    where = {name: nodes[p["spec"]["nodeName"]] for name, p in pods.items() if p["spec"].get("nodeName")}
     used: dict[str, int] = defaultdict(int)
     for name, node in where.items():
         used[node["metadata"]["name"]] += pod_requests(pods[name]).get("memory", 0)
