@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -53,11 +54,28 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPONENT_LABEL = "app.kubernetes.io/component"
 
 
+# Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default): a port the kernel picks
+# for us (bind to 0) is also one it may give any outgoing connection (kubectl, helm, the API server's own
+# clients) before the process we configure binds it, which made a start-up fail with "address in use".
+_PORT_RANGE = (20000, 32767)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
+    """A loopback port that binds now, outside the ephemeral range, never handed out twice in a session."""
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randint(*_PORT_RANGE)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
         return port
+    raise RuntimeError(f"no free loopback port in {_PORT_RANGE}")
 
 
 def http_get(url: str) -> tuple[int, str]:

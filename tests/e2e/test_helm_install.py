@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import yaml
 
 from grove.devcluster.nodes import agent_toleration
 from tests.e2e.harness import E2ECluster, wait_until
+from tests.e2e.operator_support import free_port
 from tests.unit.test_helm_chart import CHART, helm
 
 pytestmark = pytest.mark.e2e
@@ -139,12 +139,6 @@ def test_rendered_workloads_pass_pod_security_restricted(e2e_cluster: E2ECluster
 # -- the scheduler on its own ServiceAccount ------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
 
 def _token_kubeconfig(c: E2ECluster, namespace: str, sa: str, path: Path) -> Path:
     """A kubeconfig that authenticates as ``sa`` with a TokenRequest token (what a pod would mount)."""
@@ -214,7 +208,7 @@ def test_grove_scheduler_runs_on_the_chart_scheduler_account(e2e_cluster: E2EClu
                 return subprocess.Popen(
                     [sys.executable, "-m", "grove", "scheduler", "--config", str(config), "--kubeconfig",
                      str(kubeconfig), "--namespace", namespace, "--scheduler-name", name,
-                     "--health-port", str(_free_port()), "--metrics-port", str(_free_port())],
+                     "--health-port", str(free_port()), "--metrics-port", str(free_port())],
                     stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}), log
 
         def stop(proc: subprocess.Popen[bytes]) -> int:
