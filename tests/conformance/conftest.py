@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from grove.devcluster import DevCluster, DevClusterError, DevClusterOptions
-from tests.conftest import _ensure_binaries
 from tests.conformance.upstream_suite import UpstreamSuite
+from tests.conftest import _ensure_binaries
 from tests.e2e.harness import E2E_NODES, E2ECluster
 
 REPORT: list[str] = []
