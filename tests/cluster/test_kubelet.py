@@ -58,11 +58,28 @@ async def sim() -> AsyncIterator[Sim]:
     await s.kubelet.stop()
 
 
-async def test_bound_pod_runs_then_becomes_ready(sim: Sim) -> None:
+async def test_bound_pod_without_probes_is_ready_once_it_runs(sim: Sim) -> None:
+    """As a real kubelet: a container without a readiness or startup probe is ready as soon as it started."""
     await sim.kube.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "unbound", "namespace": "default"},
                            "spec": {"containers": [{"name": "main", "image": "x"}]}})
     p = await sim.pod("p")
     assert p["status"]["phase"] == "Pending"
+    await sim.advance(1.5)
+    assert (await sim.get("p"))["status"]["phase"] == "Pending"
+    await sim.advance(0.5)
+    p = await sim.get("p")
+    assert p["status"]["phase"] == "Running" and condition_true(p, "Ready") and condition_true(p, "ContainersReady")
+    assert p["status"]["containerStatuses"][0]["started"] is True
+    assert p["status"]["containerStatuses"][0]["ready"] is True
+    assert (await sim.get("unbound"))["status"]["phase"] == "Pending"
+
+
+async def test_bound_pod_with_a_readiness_probe_runs_then_becomes_ready(sim: Sim) -> None:
+    probe = {"httpGet": {"path": "/healthz", "port": 8080}}
+    await sim.kube.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+                           "spec": {"containers": [{"name": "main", "image": "app:1", "readinessProbe": probe}]}})
+    await sim.kube.bind("default", "p", "n1")
+    await sim.settle()
     await sim.advance(2)
     p = await sim.get("p")
     assert p["status"]["phase"] == "Running" and not condition_true(p, "Ready")
@@ -72,7 +89,6 @@ async def test_bound_pod_runs_then_becomes_ready(sim: Sim) -> None:
     p = await sim.get("p")
     assert condition_true(p, "Ready") and condition_true(p, "ContainersReady")
     assert p["status"]["containerStatuses"][0]["ready"] is True
-    assert (await sim.get("unbound"))["status"]["phase"] == "Pending"
 
 
 async def test_init_containers_run_in_order_and_failures_restart_with_backoff(sim: Sim) -> None:

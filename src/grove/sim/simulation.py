@@ -31,7 +31,7 @@ from grove.kube.objects import deep_copy
 from grove.runtime.manager import Manager
 from grove.scheduler.binder import GangScheduler, setup_scheduler
 from grove.sim.admission import GroveAdmission
-from grove.sim.scheduler_kinds import scheduler_crds
+from grove.sim.scheduler_kinds import network_crds, scheduler_crds
 
 Obj = dict[str, Any]
 
@@ -94,7 +94,8 @@ class Simulation:
         for crd in generate_crds():
             await self.client.create(crd)
         if self.options.serve_scheduler_kinds:
-            for crd in scheduler_crds(self.config.scheduler.enabled_names()):
+            for crd in [*scheduler_crds(self.config.scheduler.enabled_names()),
+                        *network_crds(self.config.network.auto_mnnvl_enabled)]:
                 await self.client.create(crd)
         self.admission.install()
         await self.apply(self.options.objects)

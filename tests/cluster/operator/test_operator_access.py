@@ -370,7 +370,11 @@ async def _scale_all(sim: Simulation, by: int) -> None:
 
 
 async def scale_and_update(sim: Simulation) -> None:
-    """Scale up and back down at three levels, then change every PodCliqueSet's first image (rolling update)."""
+    """Scale up, back down and up again at three levels (the second scale-up repeats events such as
+    "created PodGang X", which the recorder aggregates: an Event patch), then back down, then change every
+    PodCliqueSet's first image (rolling update)."""
+    await _scale_all(sim, +1)
+    await _scale_all(sim, -1)
     await _scale_all(sim, +1)
     await _scale_all(sim, -1)
     for p in (await sim.client.list(c.API_VERSION, c.KIND_PCS)).items:

@@ -146,3 +146,31 @@ def test_validate_with_the_chart_configmap(tmp_path: Path) -> None:
     as_json = grove("validate", "-f", plain, "--config", cm, "-o", "json")
     assert as_json.returncode == 0 and json.loads(as_json.stdout)["kind"] == "List"
     assert config_line(as_json.stderr).startswith(f"config: {cm} (ConfigMap grove-system/grove-operator-config")
+
+
+def test_auto_mnnvl_sample_scales_without_pod_churn(tmp_path: Path) -> None:
+    """Upstream's auto-MNNVL mix (terminationDelay 1s) with ``network.autoMNNVLEnabled``: the sim serves
+    NVIDIA's ComputeDomain as a GPU cluster's DRA driver does (without it the operator never started), and
+    scaling the PCS 1 -> 2 -> 1 creates each replica's 12 pods once: no gang termination. (It used to
+    recreate replica 0 every ~2 s, ~7,600 pods in 120 virtual s: a PodClique's MinAvailableBreached flip
+    back to False was lost when diffed against a cache that lagged the operator's own last write.)"""
+    from tests.upstream import E2E
+
+    config = write(tmp_path, "config.yaml", [{"network": {"autoMNNVLEnabled": True}}])
+    steps = write(tmp_path, "steps.yaml", [[
+        {"wait": {"until": "settled", "timeout": "60s"}},
+        {"scale": {"kind": "pcs", "name": "mnnvl-mix", "replicas": 2}},
+        {"wait": {"until": "settled", "timeout": "60s"}},
+        {"scale": {"kind": "pcs", "name": "mnnvl-mix", "replicas": 1}},
+        {"wait": {"until": "settled", "timeout": "120s"}},
+    ]])
+    out = grove("sim", "run", "--config", config, "--nodes", "40", "-f", str(E2E / "auto-mnnvl" / "mnnvl-comprehensive-mix.yaml"),
+                "--steps", steps, "--fail-unready", "-o", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    reasons = Counter(e["reason"] for e in doc["events"])
+    assert reasons["PodCreateSuccessful"] == 24, reasons
+    assert reasons["PodCliqueSetReplicaDeleteSuccessful"] == 0, reasons
+    kinds = Counter(o["kind"] for o in doc["objects"])
+    assert kinds["Pod"] == 12 and kinds["ComputeDomain"] == 5, kinds
+    assert doc["clock"] < 100, doc["clock"]  # every wait settled early

@@ -33,7 +33,8 @@ from grove.controllers.clustertopology.planner import (
     transition_event,
 )
 from grove.controllers.clustertopology.sync import TopologySyncError, check_topology_drift, sync_topology
-from grove.controllers.common.reconciler_support import ControllerSettings, now_string, write_status
+from grove.controllers.common.reconciler_support import ControllerSettings, now_string
+from grove.controllers.common.status_writer import StatusWriter
 from grove.runtime.controller import Controller, Result
 from grove.runtime.events import EventRecorder
 from grove.runtime.handlers import Request, enqueue_handler
@@ -50,6 +51,7 @@ class ClusterTopologyReconciler:
     def __init__(self, manager: Manager, settings: ControllerSettings) -> None:
         self.manager = manager
         self.client = manager.client
+        self.status_writer = StatusWriter(self.client)
         self.enabled = settings.config.scheduler.enabled_names()
         self.ctbs = manager.cache(c.API_VERSION, c.KIND_CTB)
         self.recorder = EventRecorder(manager.client, manager.clock, NAME)
@@ -67,7 +69,9 @@ class ClusterTopologyReconciler:
         ctb = self.ctbs.get(None, req.name)
         if ctb is None or (ctb.get("metadata") or {}).get("deletionTimestamp"):
             self._announced.pop(req.name, None)
+            self.status_writer.forget(None, req.name)
             return None  # the Topology it controls goes with it (owner-reference garbage collection)
+        ctb = self.status_writer.newest(ctb)
         work = plan_work(ctb, self.enabled)
         failures: list[TopologySyncError] = []
         statuses = [await self._attempt(req, failures, backend, kai_topology_name(ctb),
@@ -77,7 +81,7 @@ class ClusterTopologyReconciler:
         statuses += work.unavailable
         status = plan_status(ctb, statuses, topology_not_found=bool(work.unavailable), succeeded=not failures,
                              now=now_string(self.manager.clock))
-        await write_status(self.client, ctb, status)
+        await self.status_writer.write(ctb, status)
         await self._announce(ctb, drift_status(status))
         retry = next((f for f in failures if f.retry), None)
         if retry is not None:

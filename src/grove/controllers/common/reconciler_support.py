@@ -9,7 +9,7 @@ no write at all (architecture principle 1: running a reconcile twice makes no se
   never cause a patch loop. With ``prune`` it also deletes keys ``desired`` lacks (used for ``status``,
   which the controller owns outright).
 * :func:`ensure_object` creates the object when it is missing, else sends only that diff.
-* :func:`write_status` patches the status subresource only if the computed status differs.
+* status writes live in :mod:`grove.controllers.common.status_writer` (diffed against the newest known status).
 """
 
 from __future__ import annotations
@@ -162,24 +162,6 @@ async def remove_finalizer(client: KubeClient, obj: Obj, finalizer: str) -> bool
                            namespace=meta.get("namespace"))
     except NotFound:
         return False
-    return True
-
-
-async def write_status(client: KubeClient, obj: Obj, status: Mapping[str, Any], *, guarded: bool = False) -> bool:
-    """Patch ``status`` (the controller owns it whole) only if it changed. Returns whether it wrote.
-
-    ``guarded`` adds the resourceVersion ``obj`` was read at, so a condition another controller wrote in
-    the meantime (e.g. GangTerminationInProgress on a PCSG) is never overwritten: the patch fails with
-    Conflict and the reconcile retries on fresh data."""
-    patch: dict[str, Any] = merge_diff(obj.get("status") or {}, status, prune=True)
-    if not patch:
-        return False
-    meta = obj["metadata"]
-    body: dict[str, Any] = {"status": patch}
-    if guarded and meta.get("resourceVersion"):
-        body["metadata"] = {"resourceVersion": meta["resourceVersion"]}
-    await client.patch(obj["apiVersion"], obj["kind"], meta["name"], body,
-                       namespace=meta.get("namespace"), subresource="status")
     return True
 
 

@@ -27,9 +27,9 @@ from grove.controllers.common.reconciler_support import (
     add_finalizer,
     now_string,
     remove_finalizer,
-    write_status,
 )
 from grove.controllers.common.startup import template_for_pclq
+from grove.controllers.common.status_writer import StatusWriter
 from grove.controllers.podclique.gates import (
     BaseGangMissingError,
     GateDecision,
@@ -85,6 +85,7 @@ def _scheduled_changed(old: Obj, new: Obj) -> bool:
 class PodCliqueReconciler:
     def __init__(self, manager: Manager, settings: ControllerSettings) -> None:
         self.client = manager.client
+        self.status_writer = StatusWriter(self.client)
         self.clock = manager.clock
         self.settings = settings
         self.pclqs = manager.cache(c.API_VERSION, c.KIND_PCLQ)
@@ -139,7 +140,9 @@ class PodCliqueReconciler:
         if obj is None:
             self.expectations.forget(key)
             self.pod_sync.forget(key)
+            self.status_writer.forget(req.namespace, req.name)
             return None
+        obj = self.status_writer.newest(obj)
         if _meta(obj).get("deletionTimestamp"):
             await remove_finalizer(self.client, obj, c.FINALIZER_PCLQ)
             return None
@@ -206,7 +209,7 @@ class PodCliqueReconciler:
                             update: PclqUpdate) -> None:
         """One status write. When the update bookkeeping moved it is guarded by resourceVersion, so a
         stale read can neither reset the progress nor pick a second pod; pods are deleted only after."""
-        live = self.pclqs.get(pclq.metadata.namespace, pclq.metadata.name or "") or obj
+        live = self.status_writer.newest(self.pclqs.get(pclq.metadata.namespace, pclq.metadata.name or "") or obj)
         if update.changed:
             obj = {**obj, "status": {**(obj.get("status") or {}), "updateProgress": update.progress}}
             pclq = PodClique.model_validate(obj)
@@ -222,4 +225,4 @@ class PodCliqueReconciler:
                                           now=now_string(self.clock), pcs_generation_hash=pcs_hash,
                                           expected_template_hash=expected, update_strategy=str(strategy))
         status["observedGeneration"] = generation
-        await write_status(self.client, live, status, guarded=update.changed)
+        await self.status_writer.write(live, status, guarded=update.changed)

@@ -27,8 +27,8 @@ from grove.controllers.common.reconciler_support import (
     ensure_object,
     now_string,
     remove_finalizer,
-    write_status,
 )
+from grove.controllers.common.status_writer import StatusWriter
 from grove.controllers.podcliquescalinggroup.plan_members import (
     member_replica_indices,
     plan_member_podcliques,
@@ -99,6 +99,7 @@ def _pcs_status_changed(old: Obj, new: Obj) -> bool:
 class PodCliqueScalingGroupReconciler:
     def __init__(self, manager: Manager, settings: ControllerSettings) -> None:
         self.client = manager.client
+        self.status_writer = StatusWriter(self.client)
         self.clock = manager.clock
         self.settings = settings
         self.pcsgs = manager.cache(c.API_VERSION, c.KIND_PCSG)
@@ -124,7 +125,9 @@ class PodCliqueScalingGroupReconciler:
     async def reconcile(self, req: Request) -> Result | None:
         obj = self.pcsgs.get(req.namespace, req.name)
         if obj is None:
+            self.status_writer.forget(req.namespace, req.name)
             return None
+        obj = read = self.status_writer.newest(obj)
         if _meta(obj).get("deletionTimestamp"):
             await remove_finalizer(self.client, obj, c.FINALIZER_PCSG)
             return None
@@ -149,7 +152,7 @@ class PodCliqueScalingGroupReconciler:
             wait = await self._gang_terminate(req, obj, pcs, pcsg, members)
             if wait is not None:
                 requeue_after = min(wait, requeue_after or wait)
-        await self._write_status(obj, pcs, pcs_obj, pcsg)
+        await self._write_status(read, pcs, pcs_obj, pcsg)
         for j in update.delete:  # only once the selection is recorded (guarded status write above)
             await self._delete_replica(req, obj, pcs_name or "", pcsg, j, "RollingRecreate update")
         return Result(requeue_after=requeue_after) if requeue_after is not None else None
@@ -241,9 +244,12 @@ class PodCliqueScalingGroupReconciler:
             except NotFound:  # a deleted namesake vanished between create and get: its delete event requeues
                 continue
 
-    async def _write_status(self, obj: Obj, pcs: PodCliqueSet, pcs_obj: Obj, pcsg: PodCliqueScalingGroup) -> None:
-        live = self.pcsgs.get(pcsg.metadata.namespace, pcsg.metadata.name or "") or obj
-        members = [PodClique.model_validate(m) for m in self.pclqs.by_controller_uid(str(_meta(obj)["uid"]))]
+    async def _write_status(self, read: Obj, pcs: PodCliqueSet, pcs_obj: Obj, pcsg: PodCliqueScalingGroup) -> None:
+        """``pcsg`` is the object as read (``read``) plus this reconcile's update bookkeeping. The write is
+        diffed and guarded against ``read``, the version the status was computed from: a condition another
+        controller wrote since (GangTerminationInProgress) fails the guarded write instead of being dropped."""
+        live = read
+        members = [PodClique.model_validate(m) for m in self.pclqs.by_controller_uid(str(_meta(read)["uid"]))]
         prio = pcs.spec.template.priority_class_name
         hashes = {cl.name: pod_template_hash(cl, prio) for cl in pcs.spec.template.cliques
                   if cl.name in pcsg.spec.clique_names}
@@ -256,4 +262,4 @@ class PodCliqueScalingGroupReconciler:
         old = live.get("status") or {}
         guarded = (status.get("conditions") != old.get("conditions")
                    or status.get("updateProgress") != old.get("updateProgress"))
-        await write_status(self.client, live, status, guarded=guarded)
+        await self.status_writer.write(live, status, guarded=guarded)

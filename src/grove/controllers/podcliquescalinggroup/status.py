@@ -73,7 +73,10 @@ def compute_pcsg_status(
         if not complete:
             continue
         pclqs = list(replica.values())
-        if all(_cond_status(p, c.COND_MIN_AVAILABLE_BREACHED) != "True" for p in pclqs):
+        # A PodClique that has not reported MinAvailableBreached yet (just created, e.g. by gang
+        # termination) is not evidence of health: counting it would flip the PCSG to not-breached,
+        # clear GangTerminationInProgress and re-arm termination while the replica is still coming up.
+        if all(_cond_status(p, c.COND_MIN_AVAILABLE_BREACHED) in ("False", "Unknown") for p in pclqs):
             unbreached += 1
         if not all(_cond_status(p, c.COND_PODCLIQUE_SCHEDULED) == "True" for p in pclqs):
             continue

@@ -25,8 +25,8 @@ from grove.controllers.common.reconciler_support import (
     add_finalizer,
     now_string,
     remove_finalizer,
-    write_status,
 )
+from grove.controllers.common.status_writer import StatusWriter
 from grove.controllers.common.topology import topology_name
 from grove.controllers.podcliqueset.components.access import TokenPendingError, sync_access
 from grove.controllers.podcliqueset.components.children import sync_scaling_groups, sync_standalone_podcliques
@@ -84,6 +84,7 @@ def _pod_matters_to_pcs(old: Obj, new: Obj) -> bool:
 class PodCliqueSetReconciler:
     def __init__(self, manager: Manager, settings: ControllerSettings) -> None:
         self.client = manager.client
+        self.status_writer = StatusWriter(self.client)
         self.clock = manager.clock
         self.settings = settings
         self.caches = Caches.of(manager)
@@ -139,7 +140,9 @@ class PodCliqueSetReconciler:
     async def reconcile(self, req: Request) -> Result | None:
         obj = self.caches.pcs.get(req.namespace, req.name)
         if obj is None:
+            self.status_writer.forget(req.namespace, req.name)
             return None
+        obj = self.status_writer.newest(obj)
         if _meta(obj).get("deletionTimestamp"):
             if self.compute_domains is not None:  # §5: ComputeDomain finalizers go before the PCS's
                 await release_compute_domains(self.client, self.compute_domains, str(_meta(obj)["uid"]))
@@ -181,7 +184,7 @@ class PodCliqueSetReconciler:
     async def _write_status(self, ctx: PcsContext, *, guarded: bool = False) -> None:
         """One status write; ``guarded`` (update bookkeeping moved) makes a stale read fail with Conflict
         instead of resetting or skipping a rolling-update step."""
-        live = self.caches.pcs.get(ctx.namespace, ctx.name) or ctx.obj
+        live = self.status_writer.newest(self.caches.pcs.get(ctx.namespace, ctx.name) or ctx.obj)
         ctx.pcs = PodCliqueSet.model_validate(ctx.obj)
         pclqs = [PodClique.model_validate(o) for o in ctx.owned(self.caches.pclq)
                  if (o["metadata"].get("labels") or {}).get(c.LABEL_COMPONENT) == c.COMPONENT_PCS_PODCLIQUE]
@@ -189,4 +192,4 @@ class PodCliqueSetReconciler:
         status = compute_pcs_status(ctx.pcs, pclqs, pcsgs, now=now_string(self.clock),
                                     tas_enabled=self.settings.tas_enabled, binding=binding_for(ctx))
         status["observedGeneration"] = ctx.obj["metadata"].get("generation")
-        await write_status(self.client, live, status, guarded=guarded)
+        await self.status_writer.write(live, status, guarded=guarded)
