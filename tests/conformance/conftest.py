@@ -1,26 +1,39 @@
-"""The conformance cluster: a real control plane of its own for upstream Grove's Go e2e suite.
+"""Upstream Grove's Go e2e suite against our operator: the runs, shared by the package's tests.
 
-Its own cluster, not the session's ``e2e_cluster``: upstream's tests cordon and uncordon nodes and expect
-nodes that behave like real ones (init containers that really run, a start-up delay), which our own e2e
-tests do not want. It lives for the ``tests/conformance`` package only; the results of every group are
-printed at the end of the session (one line per upstream test).
+The conformance stacks are clusters of their own, not the session's ``e2e_cluster``: upstream's tests
+cordon and uncordon nodes and expect nodes that behave like real ones (init containers that really run,
+a start-up delay), which our own e2e tests do not want. One package-level fixture starts every stack
+(``grove scheduler`` ones and real-KAI ones) and queues every chunk of every group at once, so they all
+run concurrently; each test waits for its group's chunks. The results of every group are printed at the
+end of the session (one line per upstream test).
 """
 
 from __future__ import annotations
 
-import sys
-import time
+import os
 from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
 
 import pytest
 
-from grove.devcluster import DevCluster, DevClusterError, DevClusterOptions
-from tests.conformance.upstream_suite import UpstreamSuite
+from tests.conformance.pool import ChunkRun, ConformancePool, chunks_of
+from tests.conformance.stacks import KAI_GROUPS, REPORT, grove_scheduler_stack, kai_stack
+from tests.conformance.upstream_suite import GROUPS, UpstreamSuite
 from tests.conftest import _ensure_binaries
-from tests.e2e.harness import E2E_NODES, E2ECluster
 
-REPORT: list[str] = []
-"""Summary lines of every group run in this session (printed by :func:`pytest_terminal_summary`)."""
+GROUP_TIMEOUT = 1500.0
+"""Seconds one chunk may take (a few upstream tests; the slowest single test takes ~3 min)."""
+
+CHUNK_SIZE = int(os.environ.get("GROVE_CONFORMANCE_CHUNK", "3"))
+GROVE_STACKS = int(os.environ.get("GROVE_CONFORMANCE_STACKS", "5"))
+KAI_STACKS = int(os.environ.get("GROVE_CONFORMANCE_KAI_STACKS", "2"))
+
+
+@dataclass
+class Runs:
+    pools: dict[str, ConformancePool]
+    futures: dict[tuple[str, str], list[Future[ChunkRun]]]
 
 
 @pytest.fixture(scope="package")
@@ -34,24 +47,31 @@ def upstream_suite() -> UpstreamSuite:
 
 
 @pytest.fixture(scope="package")
-def conformance_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ECluster]:
+def conformance_runs(upstream_suite: UpstreamSuite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     root = tmp_path_factory.mktemp("conformance")
     bins = _ensure_binaries(root)
-    cluster = DevCluster(DevClusterOptions(name="conformance", nodes=E2E_NODES, state_dir=root / "dev-cluster",
-                                           binaries=bins))
-    start = time.monotonic()
+    pools = {"grove-scheduler": ConformancePool("grove", root / "grove", bins, upstream_suite, grove_scheduler_stack,
+                                                GROVE_STACKS, GROUP_TIMEOUT),
+             "real KAI": ConformancePool("kai", root / "kai", bins, upstream_suite, kai_stack, KAI_STACKS,
+                                         GROUP_TIMEOUT)}
     try:
-        cluster.up(progress=lambda msg: print(f"[conformance] {msg}", file=sys.stderr, flush=True))
-    except DevClusterError as err:
-        pytest.fail(f"conformance cluster did not come up: {err}", pytrace=False)
-    print(f"[conformance] cluster up in {time.monotonic() - start:.1f}s", file=sys.stderr, flush=True)
-    groups = list(cluster.process_groups().values())
+        for pool in pools.values():
+            pool.start()
+    except BaseException as err:
+        for pool in pools.values():
+            pool.stop()
+        pytest.fail(f"conformance stacks did not start: {err}", pytrace=False)
+    futures: dict[tuple[str, str], list[Future[ChunkRun]]] = {}
+    for kind, groups in (("grove-scheduler", list(GROUPS)), ("real KAI", KAI_GROUPS)):
+        for group, futs in pools[kind].submit(chunks_of(upstream_suite, groups, CHUNK_SIZE)).items():
+            futures[(kind, group)] = futs
     try:
-        yield E2ECluster(cluster=cluster, kubeconfig=cluster.kubeconfig, nodes=E2E_NODES)
+        yield Runs(pools, futures)
     finally:
-        cluster.down()
-        left = DevCluster.survivors(groups)
-        assert left == [], f"conformance cluster teardown left processes behind: {left}"
+        for fut in (f for futs in futures.values() for f in futs):
+            fut.cancel()
+        for pool in pools.values():
+            pool.stop()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -59,4 +79,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("upstream Grove e2e suite (tests/conformance)")
         for line in REPORT:
             terminalreporter.write_line(line)
-

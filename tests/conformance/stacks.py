@@ -4,15 +4,16 @@ answering for ``kai-scheduler``, or with the real KAI scheduler (hack/build-kai.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from grove.devcluster.crds import install_crds, load_crds
 from grove.devcluster.kai import KaiBinaries, KaiComponents, load_queues
-from tests.conformance.conftest import REPORT
+from tests.conformance.pool import ChunkRun, merged
 from tests.conformance.upstream_suite import GROUPS, UpstreamSuite, group_failures, summary_rows
 from tests.e2e.harness import E2ECluster
 from tests.e2e.operator_support import Operator, operator_running
@@ -20,24 +21,23 @@ from tests.upstream import E2E
 
 QUEUES = E2E / "queues.yaml"
 
-UPSTREAM_E2E_VALUES: dict[str, Any] = {"config": {
+UPSTREAM_E2E_VALUES: dict[str, Any] = {"replicaCount": 1, "config": {
     "topologyAwareScheduling": {"enabled": True},
     "scheduler": {"profiles": [{"name": "kai-scheduler"}, {"name": "default-scheduler"}],
                   "defaultProfileName": "kai-scheduler"},
     "leaderElection": {"enabled": False},
 }}
-"""Upstream's e2e install (its skaffold ``topology-test`` profile): kai-scheduler the default profile,
-topology-aware scheduling on, no leader election."""
+"""Upstream's e2e install (its skaffold ``topology-test`` profile): one replica, kai-scheduler the default
+profile, topology-aware scheduling on, no leader election."""
 
-GROVE_SCHEDULER_VALUES: dict[str, Any] = {"scheduler": {"schedulerNames": ["kai-scheduler"]}}
+GROVE_SCHEDULER_VALUES: dict[str, Any] = {"scheduler": {"schedulerNames": ["kai-scheduler"], "replicaCount": 1}}
 
 
 def kai_crds_and_queues(c: E2ECluster) -> KaiBinaries:
     """KAI's CRDs (PodGroup, Queue, Topology...) and upstream's e2e queues: the suite expects them even when
     our scheduler does the placing."""
     bins = KaiBinaries.default()
-    c.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(bins.crds_dir))
-    c.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+    install_crds(c.cluster.rest(), load_crds([bins.crds_dir]), 60.0)
     c.kubectl("apply", "-f", str(QUEUES))
     return bins
 
@@ -66,17 +66,30 @@ def kai_stack(c: E2ECluster, tmp: Path) -> Iterator[Operator]:
         comps.down()
 
 
-def run_and_check(suite: UpstreamSuite, c: E2ECluster, op: Operator, group: str, stack: str, tmp: Path,
-                  timeout: float) -> None:
-    """Run one group; every upstream test in it must pass (TAS21: all but upstream's wrong field path)."""
+KAI_GROUPS = ["GS", "TAS"]
+"""The groups also run with the real KAI scheduler placing the pods."""
+
+
+REPORT: list[str] = []
+"""Summary lines of every group run in this session (printed by conftest's terminal summary)."""
+
+
+def check_group(runs: list[ChunkRun], suite: UpstreamSuite, group: str, stack: str,
+                logs: Callable[[int], str]) -> None:
+    """Every upstream test of ``group`` passed (TAS21: all but upstream's wrong field path); the chunks'
+    results go into the session report either way."""
     expected = suite.expected(group)
     assert expected, f"no upstream test matches group {group} ({GROUPS[group][1]}) in {suite.operator_source}"
-    log = tmp / f"{stack}-{group}.log"
-    results, took, rc = suite.run(group, c.kubeconfig, log, timeout=timeout)
-    REPORT.append(f"-- {group} with {stack}: {sum(results[n].status == 'PASS' for n in expected if n in results)}"
-                  f"/{len(expected)} passed in {took:.0f}s (exit {rc}; log {log})")
+    results = merged(runs)
+    took = max((r.seconds for r in runs), default=0.0)
+    passed = sum(results[n].status == "PASS" for n in expected if n in results)
+    REPORT.append(f"-- {group} with {stack}: {passed}/{len(expected)} passed; {len(runs)} chunk(s), the longest "
+                  f"{took:.0f}s; exit codes {sorted({r.exit_code for r in runs})}")
     REPORT.extend(summary_rows(group, expected, results))
     problems = group_failures(group, expected, results, suite.operator_source)
-    assert not problems, (f"upstream {group} with {stack}: {len(problems)} problem(s):\n" + "\n".join(problems)
-                          + f"\n--- tail of {log}:\n" + "\n".join(log.read_text(errors='replace').splitlines()[-40:])
-                          + f"\n--- operator:\n{op.logs()}")
+    if problems:
+        failing = [r for r in runs if any(p.startswith(t) for t in r.chunk.tests for p in problems)] or runs
+        tails = [f"--- {r.log} (stack {r.stack}):\n" + "\n".join(r.log.read_text(errors="replace").splitlines()[-30:])
+                 + f"\n--- operator of stack {r.stack}:\n{logs(r.stack)}" for r in failing[:2]]
+        raise AssertionError(f"upstream {group} with {stack}: {len(problems)} problem(s):\n" + "\n".join(problems)
+                             + "\n" + "\n".join(tails))

@@ -8,36 +8,23 @@ are listed with the reason in :data:`~tests.conformance.upstream_suite.NOT_RUN`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.conformance.conftest import REPORT
-from tests.conformance.stacks import grove_scheduler_stack, run_and_check
+from tests.conformance.conftest import GROUP_TIMEOUT, Runs
+from tests.conformance.stacks import REPORT, check_group
 from tests.conformance.upstream_suite import GROUPS, NOT_RUN, UpstreamSuite, declared_tests
-from tests.e2e.harness import E2ECluster
-from tests.e2e.operator_support import Operator
 
 pytestmark = pytest.mark.e2e
 
-GROUP_TIMEOUT = 1500.0
-"""Seconds one group may take (the slowest, TAS, ran in ~N s; see the closing note of issue 11)."""
+STACK = "grove-scheduler"
 
 
-@pytest.fixture(scope="module")
-def grove_stack(conformance_cluster: E2ECluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
-    with grove_scheduler_stack(conformance_cluster, tmp_path_factory.mktemp("grove-stack")) as op:
-        yield op
-
-
-@pytest.mark.timeout(GROUP_TIMEOUT + 120)
+@pytest.mark.timeout(4 * GROUP_TIMEOUT)
 @pytest.mark.parametrize("group", list(GROUPS))
 def test_upstream_group_with_grove_scheduler(group: str, upstream_suite: UpstreamSuite,
-                                             conformance_cluster: E2ECluster, grove_stack: Operator,
-                                             tmp_path: Path) -> None:
-    run_and_check(upstream_suite, conformance_cluster, grove_stack, group, "grove-scheduler", tmp_path,
-                  GROUP_TIMEOUT)
+                                             conformance_runs: Runs) -> None:
+    runs = [f.result() for f in conformance_runs.futures[(STACK, group)]]
+    check_group(runs, upstream_suite, group, STACK, conformance_runs.pools[STACK].operator_logs)
 
 
 def test_tests_not_run_are_listed_with_a_reason(upstream_suite: UpstreamSuite) -> None:

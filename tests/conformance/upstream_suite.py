@@ -115,13 +115,14 @@ class UpstreamSuite:
         binary, pattern = GROUPS[group]
         return declared_tests(self.operator_source, PACKAGES[binary], pattern)
 
-    def run(self, group: str, kubeconfig: Path, log: Path, *, timeout: float,
-            extra_env: dict[str, str] | None = None) -> tuple[dict[str, TestResult], float, int]:
-        """Run one group; returns its results, wall seconds and the binary's exit code. Output goes to ``log``."""
-        binary, pattern = GROUPS[group]
+    def run_pattern(self, binary: str, pattern: str, kubeconfig: Path, log: Path, *, timeout: float,
+                    extra_env: dict[str, str] | None = None) -> tuple[dict[str, TestResult], float, int]:
+        """Run the tests of ``binary`` matching ``pattern``; returns their results, wall seconds and the
+        binary's exit code. Output goes to ``log``."""
         env = {**os.environ, "KUBECONFIG": str(kubeconfig), "GROVE_E2E_NO_DOCKER": "1", **(extra_env or {})}
         args = [str(self.binary(binary)), "-test.v", "-test.run", pattern, "-test.count=1",
                 f"-test.timeout={int(timeout)}s"]
+        log.parent.mkdir(parents=True, exist_ok=True)
         start = time.monotonic()
         with log.open("w") as fh:
             proc = subprocess.run(args, cwd=self.operator_source / PACKAGES[binary], env=env, stdout=fh,
