@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any, Final
 
@@ -70,7 +70,7 @@ def kube_schema(name: str) -> Schema:
     return copy.deepcopy(_converted(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _converted(name: str) -> Schema:
     doc = _document(name)
     return _Converter(doc["schemas"]).type_node(doc["root"], ())
