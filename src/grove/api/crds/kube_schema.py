@@ -20,7 +20,14 @@ OpenAPI v3 is not structural, so each node is rewritten the way controller-gen w
   markers (``protocol: TCP``, ``LocalObjectReference.name: ""``), and so do we. The
   strategic-merge-patch and union extensions, which a CRD does not use, are dropped too;
 - list and map semantics (``x-kubernetes-list-type``, ``-list-map-keys``, ``-map-type``), ``required``,
-  ``format`` and descriptions are kept.
+  ``format`` and descriptions are kept; ``map-type: atomic`` is restored on the five types that inline
+  the atomic ``LocalObjectReference`` (the OpenAPI document drops it there, controller-gen keeps it).
+
+Against upstream's CRDs (controller-gen, k8s.io/api v0.35) the embedded nodes then differ only by the
+Kubernetes version (1.36's ``schedulingGroup`` in place of 1.35's ``workloadRef``), by the two
+``azureDisk`` defaults (``cachingMode: ReadWrite``, ``kind: Shared``) that openapi-gen resolves from
+``+default=ref(...)`` and controller-gen cannot (core defaulting sets the same values), and by ten
+descriptions of string-alias list items the OpenAPI document does not carry.
 
 Any other key or construct raises :class:`SchemaError`, so a new Kubernetes version cannot slip a
 non-structural node into a CRD. The conversion is pure and cached; callers get a fresh copy.
@@ -51,6 +58,11 @@ _QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 _INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 _OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 _RAW_EXTENSION = "io.k8s.apimachinery.pkg.runtime.RawExtension"
+
+# Types that embed LocalObjectReference inline (``+structType=atomic``): controller-gen carries the marker
+# over, the OpenAPI document loses it with the inlining, so it is restored here.
+_INLINE_ATOMIC: Final = frozenset({f"io.k8s.api.core.v1.{t}" for t in (
+    "ConfigMapEnvSource", "SecretEnvSource", "ConfigMapVolumeSource", "ConfigMapProjection", "SecretProjection")})
 
 _KEPT = ("format", "x-kubernetes-list-type", "x-kubernetes-list-map-keys", "x-kubernetes-map-type")
 _DROPPED = frozenset({"x-kubernetes-patch-merge-key", "x-kubernetes-patch-strategy", "x-kubernetes-unions"})
@@ -99,6 +111,8 @@ class _Converter:
             out = {"type": "object", PRESERVE_UNKNOWN: True}
         else:
             out = self.node(source, (*stack, name))
+        if name in _INLINE_ATOMIC:
+            out["x-kubernetes-map-type"] = "atomic"
         if isinstance(source.get("description"), str) and source["description"]:
             out["description"] = source["description"]
         return out

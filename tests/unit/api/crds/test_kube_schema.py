@@ -79,6 +79,9 @@ def test_map_types_and_marker_defaults_survive_and_generated_zero_defaults_do_no
     pod = kube_schema(POD_SPEC)
     nodes = dict(schema_nodes(pod))
     assert nodes["nodeSelector"]["x-kubernetes-map-type"] == "atomic"
+    for inlined in ("containers[].envFrom[].configMapRef", "containers[].envFrom[].secretRef", "volumes[].configMap",
+                    "volumes[].projected.sources[].secret", "containers[].env[].valueFrom.configMapKeyRef"):
+        assert nodes[inlined]["x-kubernetes-map-type"] == "atomic", inlined  # LocalObjectReference is atomic
     assert nodes["imagePullSecrets"]["x-kubernetes-list-type"] == "map"
     assert nodes["imagePullSecrets[]"]["properties"]["name"]["default"] == ""  # a list-map key needs it
     defaults = {path: node["default"] for path, node in nodes.items() if "default" in node}
