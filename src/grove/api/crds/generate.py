@@ -13,7 +13,7 @@ from typing import Any
 
 from grove.api.crds.overrides import overrides_by_name
 from grove.api.crds.presentation import CATEGORIES, PRESENTATION
-from grove.api.crds.structural import Schema, SchemaError, structural_schema
+from grove.api.crds.structural import Schema, SchemaError, structural_problems, structural_schema
 from grove.api.kinds import CRD_KINDS, GroveKind, grove_kind_by_name
 
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
@@ -34,6 +34,9 @@ def _schema_and_used_overrides(kind: GroveKind) -> tuple[Schema, set[str]]:
     props = schema["properties"]
     props["metadata"] = {"type": "object"}
     schema["description"] = PRESENTATION[kind.kind].description
+    problems = structural_problems(schema)
+    if problems:
+        raise SchemaError(f"{kind.kind} schema is not structural: " + "; ".join(problems[:5]))
     return schema, used
 
 

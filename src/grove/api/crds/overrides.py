@@ -2,8 +2,9 @@
 
 The models decide types, required fields, enums, patterns and bounds. This table adds what only the
 API server acts on: CRD defaults (applied before the defaulting webhook), fields that are required
-*with* a default (status counters), list semantics for server-side apply, and the CEL rules on
-TopologyConstraint. Every entry is keyed by model class; the generator fails if one goes unused, so
+*with* a default (status counters), list semantics for server-side apply, the CEL rules on
+TopologyConstraint, and the schemas of the embedded Kubernetes types (PodSpec, MetricSpec,
+ResourceClaimTemplateSpec; :mod:`grove.api.crds.kube_schema`), as upstream's CRDs embed them. Every entry is keyed by model class; the generator fails if one goes unused, so
 a renamed model cannot leave a stale override behind.
 """
 
@@ -14,12 +15,25 @@ from typing import Any, Final
 
 from pydantic import BaseModel
 
-from grove.api.crds.structural import ModelOverride
+from grove.api.crds.kube_schema import METRIC_SPEC, POD_SPEC, RESOURCE_CLAIM_TEMPLATE_SPEC, kube_schema
+from grove.api.crds.structural import ModelOverride, Schema
 from grove.api.models import base, core, scheduler
 
 _MAP_BY_NAME: Final[Mapping[str, Any]] = {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}
 _MAP_BY_TYPE: Final[Mapping[str, Any]] = {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]}
 _ATOMIC: Final[Mapping[str, Any]] = {"x-kubernetes-list-type": "atomic"}
+
+
+def _pod_spec() -> Schema:
+    return kube_schema(POD_SPEC)
+
+
+def _metric_spec() -> Schema:
+    return kube_schema(METRIC_SPEC)
+
+
+def _resource_claim_template_spec() -> Schema:
+    return kube_schema(RESOURCE_CLAIM_TEMPLATE_SPEC)
 
 
 def _counters(*names: str) -> ModelOverride:
@@ -74,7 +88,9 @@ MODEL_OVERRIDES: Final[Mapping[type[BaseModel], ModelOverride]] = {
     core.PodCliqueScalingGroupConfig: ModelOverride(
         properties={"replicas": {"default": 1}, "minAvailable": {"default": 1}}
     ),
-    core.AutoScalingConfig: ModelOverride(properties={"metrics": _ATOMIC}),
+    core.AutoScalingConfig: ModelOverride(properties={"metrics": _ATOMIC}, embedded={"metrics": _metric_spec}),
+    core.PodCliqueSpec: ModelOverride(embedded={"podSpec": _pod_spec}),
+    core.ResourceClaimTemplateConfig: ModelOverride(embedded={"templateSpec": _resource_claim_template_spec}),
     core.TopologyConstraint: ModelOverride(schema={"x-kubernetes-validations": TOPOLOGY_CONSTRAINT_RULES}),
     core.TopologyPack: ModelOverride(schema={"x-kubernetes-validations": TOPOLOGY_PACK_RULES}),
     core.PodCliqueSetStatus: _counters("updatedReplicas", "availableReplicas"),

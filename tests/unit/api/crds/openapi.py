@@ -71,6 +71,8 @@ def _check(value: Any, schema: dict[str, Any], path: str, old: Any, errors: list
     if schema.get("x-kubernetes-int-or-string"):
         if not isinstance(value, int | str) or isinstance(value, bool):
             errors.append(f"{path}: must be an integer or a string")
+        elif isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+            errors.append(f"{path}: {value!r} does not match {schema['pattern']}")  # a Quantity
         return
     checker = _TYPE_CHECKS.get(kind) if kind else None
     if kind is not None and (checker is None or not checker(value)):

@@ -81,7 +81,7 @@ def test_same_rules_on_every_pcs_topology_constraint() -> None:
 
 def _pcs_with_clique_constraint(constraint: dict[str, Any]) -> dict[str, Any]:
     clique = {"name": "w", "topologyConstraint": constraint,
-              "spec": {"roleName": "w", "replicas": 1, "podSpec": {}}}
+              "spec": {"roleName": "w", "replicas": 1, "podSpec": {"containers": [{"name": "w"}]}}}
     return {"apiVersion": "grove.io/v1alpha1", "kind": "PodCliqueSet", "metadata": {"name": "x"},
             "spec": {"template": {"cliques": [clique]}}}
 

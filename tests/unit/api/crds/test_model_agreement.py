@@ -53,7 +53,7 @@ def test_topology_levels_agree(domain: str, key: str) -> None:
 @given(replicas=st.one_of(st.integers(min_value=-(2**40), max_value=2**40),
                           st.sampled_from([2**31 - 1, 2**31, -(2**31), -(2**31) - 1]), st.text(max_size=3)))
 def test_int32_fields_agree(replicas: Any) -> None:
-    clique = {"name": "w", "spec": {"roleName": "w", "replicas": replicas, "podSpec": {}}}
+    clique = {"name": "w", "spec": {"roleName": "w", "replicas": replicas, "podSpec": {"containers": []}}}
     body = {"apiVersion": "grove.io/v1alpha1", "kind": "PodCliqueSet", "metadata": {"name": "x"},
             "spec": {"template": {"cliques": [clique]}}}
     assert (validate(body, PCS_SCHEMA) == []) is _accepted_by_model(PodCliqueSet, body)

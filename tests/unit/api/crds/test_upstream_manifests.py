@@ -94,9 +94,39 @@ def test_schema_rejects(path: list[Any], value: Any, error: str) -> None:
     assert any(error in e for e in errors), errors
 
 
-def test_embedded_pod_spec_keeps_unknown_fields() -> None:
-    body = _broken([*_CLIQUE, "spec", "podSpec"], {"containers": [{"name": "c", "futureField": {"x": 1}}]})
-    assert validate(body, schema_of("pcs")) == []
+_POD = [*_CLIQUE, "spec", "podSpec"]
+
+
+def test_embedded_pod_spec_prunes_unknown_fields_like_upstreams_crd() -> None:
+    # The API server drops (and kubectl warns about) a typo inside the pod template, as with upstream.
+    body = _broken(_POD, {"containers": [{"name": "c", "image": "x", "imagePullPolicyy": "Always"}]})
+    errors = validate(body, schema_of("pcs"))
+    assert errors == ["<root>.spec.template.cliques[0].spec.podSpec.containers[0].imagePullPolicyy: "
+                      "unknown field (would be pruned)"]
+
+
+@pytest.mark.parametrize(("pod_spec", "error"), [
+    ({}, "podSpec.containers: required"),
+    ({"containers": [{"image": "x"}]}, "containers[0].name: required"),
+    ({"containers": [{"name": "c"}, {"name": "c"}]}, "duplicate entry for key ('c',)"),
+    ({"containers": [{"name": "c", "resources": {"limits": {"cpu": "lots"}}}]}, "'lots' does not match"),
+    ({"containers": [{"name": "c", "resources": {"requests": {"memory": 1.5}}}]}, "must be an integer or a string"),
+    ({"containers": [{"name": "c", "ports": [{"containerPort": "80"}]}]}, "'80' is not of type integer"),
+    ({"containers": [{"name": "c", "ports": [{"containerPort": 2**31}]}]}, "is above 2147483647"),
+    ({"containers": [{"name": "c", "env": {"A": "1"}}]}, "is not of type array"),
+    ({"containers": [{"name": "c"}], "affinity": []}, "affinity: [] is not of type object"),
+    ({"containers": [{"name": "c"}], "tolerations": [{"key": "k", "tolerationSecondz": 1}]}, "unknown field"),
+])
+def test_embedded_pod_spec_is_validated(pod_spec: dict[str, Any], error: str) -> None:
+    errors = validate(_broken(_POD, pod_spec), schema_of("pcs"))
+    assert any(error in e for e in errors), errors
+
+
+def test_embedded_pod_spec_accepts_quantities_and_int_or_string_ports() -> None:
+    container = {"name": "c", "image": "x", "resources": {"limits": {"cpu": 2, "memory": "1.5Gi", "nvidia.com/gpu": "1"}},
+                 "readinessProbe": {"httpGet": {"port": "http", "path": "/"}},
+                 "livenessProbe": {"tcpSocket": {"port": 8080}}}
+    assert validate(_broken(_POD, {"containers": [container]}), schema_of("pcs")) == []
 
 
 def test_crd_defaults_fill_required_fields() -> None:
