@@ -39,7 +39,8 @@ def _counters(*names: str) -> ModelOverride:
 # grove.api.validation.topology.validate_cel reports the same lines offline.
 PACK_OR_PACK_DOMAIN_MESSAGE: Final = "topologyConstraint must specify pack or deprecated packDomain"
 BOTH_REQUIRED_MESSAGE: Final = "must not set both pack.required and deprecated packDomain"
-PACK_DOMAIN_DEPRECATED_MESSAGE: Final = "packDomain is deprecated and cannot be used on new workloads; use pack.required"
+PACK_DOMAIN_DEPRECATED_MESSAGE: Final = (
+    "packDomain is deprecated and cannot be used on new workloads; use pack.required")
 PACK_NEEDS_DOMAIN_MESSAGE: Final = "pack must specify at least one of required or preferred"
 
 TOPOLOGY_CONSTRAINT_RULES: Final[list[dict[str, Any]]] = [
