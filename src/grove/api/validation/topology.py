@@ -20,6 +20,7 @@ from grove.api.crds.overrides import (
 from grove.api.models.core import TopologyConstraint
 from grove.api.validation.context import GROUPS, TEMPLATE, PCSContext
 from grove.api.validation.errors import (
+    OMIT_VALUE,
     ErrorList,
     Path,
     ValidationResult,
@@ -84,7 +85,7 @@ def validate_cel(ctx: PCSContext) -> ErrorList:
         if tc.pack is None and not tc.pack_domain:
             errs.append(required(site.path.child("pack"), PACK_OR_PACK_DOMAIN_MESSAGE))
         if tc.pack is not None and tc.pack.required and tc.pack_domain:
-            errs.append(invalid(site.path.child("pack", "required"), "object", BOTH_REQUIRED_MESSAGE))
+            errs.append(invalid(site.path.child("pack", "required"), OMIT_VALUE, BOTH_REQUIRED_MESSAGE))
         if tc.pack_domain and ctx.creating:
             errs.append(forbidden(site.path.child("packDomain"), PACK_DOMAIN_DEPRECATED_MESSAGE))
         if tc.pack is not None and not tc.pack.required and not tc.pack.preferred:

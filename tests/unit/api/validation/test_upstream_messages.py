@@ -77,6 +77,40 @@ def test_tas22_offline_validation_says_the_same(case: str) -> None:
     assert missing(describe(report), wants) == [], describe(report)
 
 
+# What kube-apiserver v1.36.3 answered for each case with our CRD (tests/e2e/test_upstream_messages.py
+# checks the same lines against the live server): a failed CEL rule without a reason prints no value.
+TAS22_API_SERVER_LINES = {
+    "deprecated packDomain on PCS create": [
+        "spec.template.topologyConstraint.packDomain: Forbidden: packDomain is deprecated and cannot be used "
+        "on new workloads; use pack.required"],
+    "topologyConstraint without pack": [
+        "spec.template.topologyConstraint.pack: Required value: topologyConstraint must specify pack or "
+        "deprecated packDomain"],
+    "empty pack": [
+        "spec.template.topologyConstraint.pack: Required value: pack must specify at least one of required or "
+        "preferred"],
+    "deprecated packDomain with pack.required": [
+        "spec.template.topologyConstraint.pack.required: Invalid value: must not set both pack.required and "
+        "deprecated packDomain",
+        "spec.template.topologyConstraint.packDomain: Forbidden: packDomain is deprecated and cannot be used "
+        "on new workloads; use pack.required"],
+    "deprecated packDomain on PodClique create": [
+        "spec.template.cliques[0].topologyConstraint.packDomain: Forbidden: packDomain is deprecated and "
+        "cannot be used on new workloads; use pack.required"],
+    "deprecated packDomain on PodCliqueScalingGroup create": [
+        "spec.template.podCliqueScalingGroups[0].topologyConstraint.packDomain: Forbidden: packDomain is "
+        "deprecated and cannot be used on new workloads; use pack.required"],
+}
+
+
+def test_tas22_offline_lines_are_the_api_servers() -> None:
+    """``grove validate`` prints the CEL errors exactly as the API server does: path, type, message."""
+    assert set(TAS22_API_SERVER_LINES) == set(TAS22_PCSS)
+    for case, lines in TAS22_API_SERVER_LINES.items():
+        report = check(TAS22_PCSS[case], cfg=UPSTREAM_E2E_CONFIG, extra=(GROVE_TOPOLOGY,))
+        assert [str(e) for e in report.result.errors] == lines, case
+
+
 def test_tas22_preferred_only_pack_passes() -> None:
     assert _crd_errors(TAS22_VALID) == []
     report = check(TAS22_VALID, cfg=UPSTREAM_E2E_CONFIG, extra=(GROVE_TOPOLOGY,))
