@@ -45,26 +45,42 @@ def _counters(*names: str) -> ModelOverride:
 # optionalOldSelf so it also runs on create (oldSelf absent): the deprecated packDomain may be kept on
 # an object that already had it, never newly set. Every list above a TopologyConstraint is a map
 # list (cliques, podCliqueScalingGroups), so the API server can correlate oldSelf.
+#
+# Messages, reasons and the first two fieldPaths are upstream's word for word (upstream's e2e test
+# TAS22 asserts the messages), so the API server's error line reads the same as upstream's. The
+# deprecation rule sits on the constraint itself rather than on the PodCliqueSet root as upstream's
+# does, so its path names the exact packDomain (``spec.template.cliques[0].topologyConstraint.packDomain``).
+# grove.api.validation.topology.validate_cel reports the same lines offline.
+PACK_OR_PACK_DOMAIN_MESSAGE: Final = "topologyConstraint must specify pack or deprecated packDomain"
+BOTH_REQUIRED_MESSAGE: Final = "must not set both pack.required and deprecated packDomain"
+PACK_DOMAIN_DEPRECATED_MESSAGE: Final = (
+    "packDomain is deprecated and cannot be used on new workloads; use pack.required")
+PACK_NEEDS_DOMAIN_MESSAGE: Final = "pack must specify at least one of required or preferred"
+
 TOPOLOGY_CONSTRAINT_RULES: Final[list[dict[str, Any]]] = [
     {
         "rule": "has(self.pack) || has(self.packDomain)",
-        "message": "topologyConstraint must set pack or packDomain",
+        "message": PACK_OR_PACK_DOMAIN_MESSAGE,
+        "fieldPath": ".pack",
+        "reason": "FieldValueRequired",
     },
     {
         "rule": "!(has(self.pack) && has(self.pack.required) && has(self.packDomain))",
-        "message": "pack.required and the deprecated packDomain must not both be set; use pack.required",
-        "fieldPath": ".packDomain",
+        "message": BOTH_REQUIRED_MESSAGE,
+        "fieldPath": ".pack.required",
     },
     {
         "rule": "!has(self.packDomain) || (oldSelf.hasValue() && has(oldSelf.value().packDomain))",
         "optionalOldSelf": True,
-        "message": "packDomain is deprecated and cannot be newly set; use pack.required",
+        "message": PACK_DOMAIN_DEPRECATED_MESSAGE,
         "fieldPath": ".packDomain",
+        "reason": "FieldValueForbidden",
     },
 ]
 
 TOPOLOGY_PACK_RULES: Final[list[dict[str, Any]]] = [
-    {"rule": "has(self.required) || has(self.preferred)", "message": "pack must set required or preferred"},
+    {"rule": "has(self.required) || has(self.preferred)", "message": PACK_NEEDS_DOMAIN_MESSAGE,
+     "reason": "FieldValueRequired"},
 ]
 
 _PODGANG_PHASES: Final = ["Pending", "Starting", "Running", "Failed", "Succeeded"]

@@ -57,6 +57,20 @@ class Path(str):
 ROOT: Final = Path("")
 
 
+class _OmittedValue:
+    """Kubernetes' ``field.OmitValueType``: the error line leaves the bad value out."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "OMIT_VALUE"
+
+
+OMIT_VALUE: Final = _OmittedValue()
+"""Pass as the value for a line without one, as the API server prints a failed CEL rule:
+``spec.x: Invalid value: <message>``."""
+
+
 def format_value(value: Any) -> str:
     """The value as JSON (strings quoted, numbers bare), shortened so a huge input stays readable."""
     try:
@@ -77,7 +91,7 @@ class FieldError:
 
     def message(self) -> str:
         parts = [_HEADLINE[self.type]]
-        if self.type in _SHOWS_VALUE:
+        if self.type in _SHOWS_VALUE and self.value is not OMIT_VALUE:
             parts.append(format_value(self.value))
         if self.detail:
             parts.append(self.detail)

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grove.api.crds.overrides import (
+    BOTH_REQUIRED_MESSAGE,
+    PACK_DOMAIN_DEPRECATED_MESSAGE,
+    PACK_NEEDS_DOMAIN_MESSAGE,
+    PACK_OR_PACK_DOMAIN_MESSAGE,
+)
 from grove.api.models.core import TopologyConstraint
 from grove.api.validation.context import GROUPS, TEMPLATE, PCSContext
 from grove.api.validation.errors import (
+    OMIT_VALUE,
     ErrorList,
     Path,
     ValidationResult,
@@ -65,21 +72,24 @@ def preferred_domain(tc: TopologyConstraint | None) -> str | None:
 
 
 def validate_cel(ctx: PCSContext) -> ErrorList:
-    """The CRD's x-kubernetes-validations on TopologyConstraint."""
+    """The CRD's x-kubernetes-validations on TopologyConstraint, as the API server reports them.
+
+    Same messages, reasons and paths as the rules in ``grove.api.crds.overrides`` (upstream's wording),
+    so ``grove validate`` prints the line a real API server would.
+    """
     errs: ErrorList = []
     for site in constraint_sites(ctx):
         tc = site.constraint
         if tc is None:
             continue
-        if tc.pack_domain and ctx.creating:
-            errs.append(forbidden(site.path.child("packDomain"), "packDomain is deprecated: use pack.required"))
         if tc.pack is None and not tc.pack_domain:
-            errs.append(required(site.path.child("pack"), "a topologyConstraint needs pack (or packDomain)"))
-        if tc.pack is not None:
-            if tc.pack.required and tc.pack_domain:
-                errs.append(forbidden(site.path.child("packDomain"), "may not be set together with pack.required"))
-            if not tc.pack.required and not tc.pack.preferred:
-                errs.append(required(site.path.child("pack"), "pack needs required or preferred"))
+            errs.append(required(site.path.child("pack"), PACK_OR_PACK_DOMAIN_MESSAGE))
+        if tc.pack is not None and tc.pack.required and tc.pack_domain:
+            errs.append(invalid(site.path.child("pack", "required"), OMIT_VALUE, BOTH_REQUIRED_MESSAGE))
+        if tc.pack_domain and ctx.creating:
+            errs.append(forbidden(site.path.child("packDomain"), PACK_DOMAIN_DEPRECATED_MESSAGE))
+        if tc.pack is not None and not tc.pack.required and not tc.pack.preferred:
+            errs.append(required(site.path.child("pack"), PACK_NEEDS_DOMAIN_MESSAGE))
     return errs
 
 

@@ -56,10 +56,10 @@ def test_each_rule_fails_for_its_own_reason() -> None:
         [rule] = [r for m, r in rules.items() if m.startswith(message_start)]
         return cel_holds(rule["rule"], value, old, optional_old_self=bool(rule.get("optionalOldSelf")))
 
-    assert not holds("topologyConstraint must set pack or packDomain", {"topologyName": "t"})
-    assert holds("topologyConstraint must set pack or packDomain", {"packDomain": "x"})
-    assert not holds("pack.required and the deprecated packDomain", {"pack": {"required": "a"}, "packDomain": "a"})
-    assert holds("pack.required and the deprecated packDomain", {"pack": {"preferred": "a"}, "packDomain": "a"})
+    assert not holds("topologyConstraint must specify pack", {"topologyName": "t"})
+    assert holds("topologyConstraint must specify pack", {"packDomain": "x"})
+    assert not holds("must not set both pack.required", {"pack": {"required": "a"}, "packDomain": "a"})
+    assert holds("must not set both pack.required", {"pack": {"preferred": "a"}, "packDomain": "a"})
     assert not holds("packDomain is deprecated", {"packDomain": "a"})
     assert holds("packDomain is deprecated", {"packDomain": "a"}, {"packDomain": "b"})
     assert holds("packDomain is deprecated", {"pack": {"required": "a"}})
@@ -88,8 +88,8 @@ def _pcs_with_clique_constraint(constraint: dict[str, Any]) -> dict[str, Any]:
 
 def test_old_clique_is_matched_by_name_through_the_list_map() -> None:
     legacy = _pcs_with_clique_constraint({"packDomain": "rack"})
-    assert any("cannot be newly set" in e for e in validate(legacy, SCHEMA))
+    assert any("cannot be used on new workloads" in e for e in validate(legacy, SCHEMA))
     assert validate(legacy, SCHEMA, old=legacy) == []
     renamed = copy.deepcopy(legacy)
     renamed["spec"]["template"]["cliques"][0]["name"] = "other"
-    assert any("cannot be newly set" in e for e in validate(renamed, SCHEMA, old=legacy))
+    assert any("cannot be used on new workloads" in e for e in validate(renamed, SCHEMA, old=legacy))

@@ -23,7 +23,7 @@ LEVELS = (("zone", "k/zone"), ("rack", "k/rack"))
     (ctb(levels=LEVELS, bindings=[("kai-scheduler", "a"), ("kai-scheduler", "b")]),
      "spec.schedulerTopologyBindings[1].schedulerName", ErrorType.DUPLICATE),
     (ctb(levels=LEVELS, bindings=[("nope", "a")]), "spec.schedulerTopologyBindings[0].schedulerName",
-     ErrorType.NOT_SUPPORTED),
+     ErrorType.INVALID),
     (ctb(levels=LEVELS, bindings=[("volcano", "a")]), "spec.schedulerTopologyBindings[0].schedulerName",
      ErrorType.INVALID),
 ])
@@ -39,7 +39,9 @@ def test_cluster_topology_valid_with_kai_binding() -> None:
 def test_kai_binding_needs_the_profile_enabled() -> None:
     report = check(ctb(levels=LEVELS, bindings=[("kai-scheduler", "t")]), extra=(),
                    cfg=config(profiles=("default-scheduler",), default="default-scheduler"))
-    assert [e.type for e in report.result.errors] == [ErrorType.NOT_SUPPORTED]
+    assert [str(e) for e in report.result.errors] == [
+        'spec.schedulerTopologyBindings[0].schedulerName: Invalid value: "kai-scheduler": '
+        "scheduler backend is not enabled in Grove"]
 
 
 @pytest.mark.parametrize(("body", "path"), [
