@@ -20,13 +20,19 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from grove.api.models import ClusterTopologyBinding, OperatorConfiguration, PodClique, PodCliqueScalingGroup
-from grove.api.models import PodCliqueSet, PodGang
+from grove.api.models import (
+    ClusterTopologyBinding,
+    OperatorConfiguration,
+    PodClique,
+    PodCliqueScalingGroup,
+    PodCliqueSet,
+    PodGang,
+)
 from grove.api.models.base import WireModel
 from tests.docs.blocks import DOCS
 
 PAGE = DOCS / "reference" / "api.md"
-I = "**immutable**"  # rejected on UPDATE when changed (spec §2.2)
+IMM = "**immutable**"  # rejected on UPDATE when changed (spec §2.2)
 
 KINDS: list[tuple[type[BaseModel], str, str]] = [
     (PodCliqueSet, "grove.io/v1alpha1", "pcs"),
@@ -63,9 +69,9 @@ NOTES: dict[str, str] = {
     "UpdateStrategy.type": "`RollingRecreate` (the default, also when `updateStrategy` is absent): one replica "
                            "at a time, Ready pods one by one. `OnDelete`: pods change only when deleted.",
     "PodCliqueSetTemplateSpec.cliques": f"At least one; names unique DNS subdomains, roleNames unique. Cliques may "
-                                        f"not be added, removed or renamed ({I}); order too under InOrder/Explicit.",
+                                        f"not be added, removed or renamed ({IMM}); order too under InOrder/Explicit.",
     "PodCliqueSetTemplateSpec.clique_startup_type": f"`CliqueStartupTypeAnyOrder` (CRD default), `…InOrder` "
-                                                    f"(template order), `…Explicit` (each clique's `startsAfter`). {I}",
+                                                    f"(template order), `…Explicit` (each clique's `startsAfter`). {IMM}",
     "PodCliqueSetTemplateSpec.priority_class_name": "Copied to PodGangs (and KAI/Volcano PodGroups); not set on "
                                                     "pods (upstream behaviour). Changing it rolls pods.",
     "PodCliqueSetTemplateSpec.headless_service_config": "Defaulted by the webhook to "
@@ -73,18 +79,18 @@ NOTES: dict[str, str] = {
     "HeadlessServiceConfig.publish_not_ready_addresses": "Whether the per-replica headless Service `<pcs>-<i>` "
                                                          "publishes pods before they are Ready.",
     "PodCliqueSetTemplateSpec.topology_constraint": f"Pack every pod of a replica into one topology domain "
-                                                    f"([topology](../concepts.md#topology-aware-scheduling)). {I}",
+                                                    f"([topology](../concepts.md#topology-aware-scheduling)). {IMM}",
     "PodCliqueSetTemplateSpec.termination_delay": "How long a gang may stay below `minAvailable` before it is "
                                                   "terminated and recreated (Go duration). Webhook default `4h`; "
                                                   "must be > 0.",
     "PodCliqueSetTemplateSpec.resource_claim_templates": f"DRA ResourceClaimTemplates internal to this set "
                                                          f"(`templateSpec` is a resource.k8s.io/v1 "
-                                                         f"ResourceClaimTemplateSpec). {I}",
+                                                         f"ResourceClaimTemplateSpec). {IMM}",
     "ResourceClaimTemplateConfig.name": "Unique; referenced by `resourceSharing[].name`.",
     "ResourceClaimTemplateConfig.template_spec": "resource.k8s.io/v1 ResourceClaimTemplateSpec; "
                                                  "`spec.devices.requests` must not be empty.",
     "PodCliqueSetTemplateSpec.resource_sharing": f"ResourceClaims shared by the pods of the whole set or of each "
-                                                 f"replica. {I}",
+                                                 f"replica. {IMM}",
     "PodCliqueSetTemplateSpec.pod_clique_scaling_groups": "Scaling groups: cliques that scale together as one "
                                                           "gang-scheduled unit. Groups may not be added, removed or "
                                                           "renamed.",
@@ -101,20 +107,20 @@ NOTES: dict[str, str] = {
     "PodCliqueTemplateSpec.labels": "Copied to the PodClique and its pods; part of the pod-template hash.",
     "PodCliqueTemplateSpec.annotations": "Copied to the PodClique and its pods; part of the pod-template hash. "
                                          "`grove.io/mnnvl-group` is immutable.",
-    "PodCliqueTemplateSpec.topology_constraint": f"Pack this clique's pods (per PodGroup). {I}",
-    "PodCliqueTemplateSpec.resource_sharing": f"Claims shared per clique or per pod. {I}",
+    "PodCliqueTemplateSpec.topology_constraint": f"Pack this clique's pods (per PodGroup). {IMM}",
+    "PodCliqueTemplateSpec.resource_sharing": f"Claims shared per clique or per pod. {IMM}",
     "PodCliqueTemplateSpec.spec": "The PodClique spec.",
     # PodCliqueSpec (template and PodClique)
-    "PodCliqueSpec.role_name": f"Required upstream; unique within the set. {I}",
+    "PodCliqueSpec.role_name": f"Required upstream; unique within the set. {IMM}",
     "PodCliqueSpec.pod_spec": "A core/v1 PodSpec. Webhook defaults: `restartPolicy: Always`, "
                               "`terminationGracePeriodSeconds: 30`. `nodeName` and `topologySpreadConstraints` "
-                              f"are rejected on create; `schedulerName` must be an enabled profile, one per set ({I}).",
+                              f"are rejected on create; `schedulerName` must be an enabled profile, one per set ({IMM}).",
     "PodCliqueSpec.replicas": "Pods in this clique; a submitted 0 becomes 1. Seeds creation only: a live "
                               "PodClique keeps the replicas it was scaled to.",
     "PodCliqueSpec.min_available": f"Gang floor and availability floor: pods that must be scheduled (and Ready) "
-                                   f"for the clique to count. Defaulted to `replicas` as submitted; 1..replicas. {I}",
+                                   f"for the clique to count. Defaulted to `replicas` as submitted; 1..replicas. {IMM}",
     "PodCliqueSpec.starts_after": f"Under `CliqueStartupTypeExplicit`: cliques whose `minAvailable` pods must be "
-                                  f"Ready before this clique's containers start. No self, duplicates or cycles. {I}",
+                                  f"Ready before this clique's containers start. No self, duplicates or cycles. {IMM}",
     "PodCliqueSpec.auto_scaling_config": "The operator creates an HPA targeting this PodClique. Not allowed on "
                                          "scaling-group members (use the group's `scaleConfig`).",
     "AutoScalingConfig.min_replicas": "Defaulted to the submitted `replicas`; must be >= `minAvailable`.",
@@ -122,16 +128,16 @@ NOTES: dict[str, str] = {
     "AutoScalingConfig.metrics": "autoscaling/v2 MetricSpec list; empty means the HPA default (80 % CPU).",
     # Scaling groups
     "PodCliqueScalingGroupConfig.name": "DNS subdomain, unique among groups.",
-    "PodCliqueScalingGroupConfig.clique_names": f"Member cliques; a clique belongs to at most one group. {I}",
+    "PodCliqueScalingGroupConfig.clique_names": f"Member cliques; a clique belongs to at most one group. {IMM}",
     "PodCliqueScalingGroupConfig.annotations": "Copied to the PodCliqueScalingGroup.",
     "PodCliqueScalingGroupConfig.replicas": "Group replicas per PCS replica (CRD default 1, > 0). Seeds "
                                             "creation only.",
     "PodCliqueScalingGroupConfig.min_available": f"Group replicas in the base gang; the rest are scaled gangs "
-                                                 f"(CRD default 1; 1..replicas). {I}",
+                                                 f"(CRD default 1; 1..replicas). {IMM}",
     "PodCliqueScalingGroupConfig.scale_config": "The operator creates an HPA targeting the "
                                                 "PodCliqueScalingGroup; `minReplicas` defaults to `replicas`.",
-    "PodCliqueScalingGroupConfig.resource_sharing": f"Claims shared per group or per group replica. {I}",
-    "PodCliqueScalingGroupConfig.topology_constraint": f"Pack each group replica into one domain. {I}",
+    "PodCliqueScalingGroupConfig.resource_sharing": f"Claims shared per group or per group replica. {IMM}",
+    "PodCliqueScalingGroupConfig.topology_constraint": f"Pack each group replica into one domain. {IMM}",
     "PCSGResourceSharingFilter.child_clique_names": "Only these member cliques' pods get the claim.",
     "TopologyConstraint.topology_name": "The ClusterTopologyBinding to use; required on the set, inherited by "
                                         "groups and cliques; one name per set.",
