@@ -5,7 +5,8 @@ Conventions the tests enforce (docs/index.md "About these pages" states them for
 - A ```yaml block is a whole manifest and is checked with ``grove validate --strict``. Its ``title="NAME"``
   names the file the page's commands use. A block titled ``fragment: REASON`` is skipped, and the reason
   is shown above the block on the rendered page; a block titled ``… steps.yaml`` is a ``grove sim run
-  --steps`` list, checked by running it.
+  --steps`` list, checked by running it; a block titled ``invalid: NAME`` shows a mistake and must be
+  *rejected* by ``grove validate`` (its file is ``NAME``).
 - A ```console block holds ``$ grove …`` commands, each followed by its expected output (stdout and stderr
   together). A line ``...`` matches any number of lines. The test runs every command in a scratch directory
   holding the page's titled yaml blocks and compares.
@@ -33,6 +34,17 @@ class Block:
     lang: str
     title: str | None
     text: str
+
+    @property
+    def filename(self) -> str | None:
+        """The file the page's commands know this block as."""
+        if self.title is None or self.title.startswith("fragment:"):
+            return None
+        return self.title.removeprefix("invalid:").strip()
+
+    @property
+    def invalid(self) -> bool:
+        return bool(self.title and self.title.startswith("invalid:"))
 
     @property
     def where(self) -> str:

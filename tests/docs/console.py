@@ -74,8 +74,8 @@ def run(command: Command, cwd: Path) -> tuple[int, list[str]]:
 def write_page_files(page: str, into: Path) -> None:
     """The page's titled yaml blocks, as the files its commands name."""
     for b in blocks(DOCS / page):
-        if b.lang == "yaml" and b.title and not b.title.startswith("fragment:"):
-            (into / b.title).write_text(b.text, encoding="utf-8")
+        if b.lang == "yaml" and b.filename:
+            (into / b.filename).write_text(b.text, encoding="utf-8")
 
 
 def matches(expected: list[str], actual: list[str]) -> bool:
