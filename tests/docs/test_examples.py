@@ -77,3 +77,11 @@ def test_every_tutorial_runs_in_the_embedded_cluster() -> None:
         runs = [c for b in CONSOLE_BLOCKS if b.page == rel for c in console.commands(b)
                 if c.argv[:3] == ["grove", "sim", "run"] and c.expected]
         assert runs, f"{rel} runs nothing in the embedded cluster"
+
+
+def test_every_bundled_example_is_listed() -> None:
+    page = (DOCS / "examples.md").read_text(encoding="utf-8")
+    files = sorted(p.name for p in (DOCS.parent / "src" / "grove" / "examples").glob("*.yaml"))
+    assert files
+    missing = [f for f in files if f"`{f}`" not in page]
+    assert not missing, f"docs/examples.md does not list {missing}"
