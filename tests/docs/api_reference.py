@@ -11,6 +11,7 @@ tests/docs/test_api_reference.py fails when the page and the models disagree or 
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 import typing
@@ -191,6 +192,108 @@ NOTES: dict[str, str] = {
     "TopologyAwareScheduling.enabled": "Gates topology constraints in admission and PodGangs.",
     "NetworkConfig.auto_mnnvl_enabled": "Auto-MNNVL: ComputeDomains for GPU cliques (needs the NVIDIA DRA driver).",
     "LeaderElection.enabled": "Required for more than one operator replica.",
+    # Status and operator-written fields
+    "PodCliqueSetStatus.observed_generation": "The generation the status describes.",
+    "PodCliqueSetStatus.replicas": "`spec.replicas` (scale subresource).",
+    "PodCliqueSetStatus.updated_replicas": "Available replicas whose cliques and groups all run the current "
+                                           "template.",
+    "PodGangStatusEntry.name": "Never written (upstream).",
+    "PodGangStatusEntry.phase": "Never written (upstream).",
+    "PodGangStatusEntry.conditions": "Never written (upstream).",
+    "PodCliqueSetStatus.current_generation_hash": "Hash of every clique's pod template; a change starts an "
+                                                  "update.",
+    "PodCliqueSetUpdateProgress.update_started_at": "When the current update started.",
+    "PodCliqueSetUpdateProgress.update_ended_at": "When it finished (immediately for `OnDelete`).",
+    "PodCliqueSetUpdateProgress.updated_pod_cliques_count": "Standalone PodCliques converged to the new "
+                                                            "template (`PCLQs-Updated` column).",
+    "PodCliqueSetUpdateProgress.total_pod_cliques_count": "Standalone PodCliques expected (`PCLQs-Total`).",
+    "PodCliqueSetUpdateProgress.updated_pod_clique_scaling_groups_count": "Scaling groups that report the new "
+                                                                          "hash (`PCSGs-Updated`).",
+    "PodCliqueSetUpdateProgress.total_pod_clique_scaling_groups_count": "Scaling groups expected "
+                                                                        "(`PCSGs-Total`).",
+    "PodCliqueSetUpdateProgress.currently_updating": "The PodCliqueSet replica being updated "
+                                                     "(`RollingRecreate`: one at a time).",
+    "ReplicaUpdateProgress.replica_index": "Its index `i`.",
+    "ReplicaUpdateProgress.update_started_at": "When this replica's update started.",
+    "ReplicaUpdateProgress.update_ended_at": "When this replica's update finished.",
+    "PodCliqueStatus.observed_generation": "The generation the status describes.",
+    "PodCliqueStatus.last_errors": "Reconcile failures; cleared by the next success.",
+    "PodCliqueStatus.replicas": "Non-terminating pods (scale subresource).",
+    "PodCliqueStatus.updated_replicas": "Pods with the current pod-template hash.",
+    "PodCliqueStatus.hpa_pod_selector": "Label selector of the clique's pods (scale subresource); standalone "
+                                        "cliques only.",
+    "PodCliqueStatus.current_pod_clique_set_generation_hash": "The set's hash this clique has converged to.",
+    "PodCliqueStatus.current_pod_template_hash": "The pod-template hash every pod has once converged.",
+    "PodCliqueUpdateProgress.update_started_at": "When this clique's update started.",
+    "PodCliqueUpdateProgress.update_ended_at": "When it finished.",
+    "PodCliqueUpdateProgress.pod_clique_set_generation_hash": "The set's hash being rolled out.",
+    "PodCliqueUpdateProgress.pod_template_hash": "The new pod-template hash.",
+    "ReadyPodsSelectedToUpdate.current": "The Ready old pod being replaced now.",
+    "ReadyPodsSelectedToUpdate.completed": "Pods already replaced.",
+    "PodCliqueScalingGroupStatus.replicas": "`spec.replicas` (scale subresource).",
+    "PodCliqueScalingGroupStatus.scheduled_replicas": "Group replicas whose every member is scheduled.",
+    "PodCliqueScalingGroupStatus.available_replicas": "Scheduled group replicas whose every member has "
+                                                      ">= `minAvailable` Ready pods.",
+    "PodCliqueScalingGroupStatus.updated_replicas": "Available group replicas on the current template.",
+    "PodCliqueScalingGroupStatus.observed_generation": "The generation the status describes.",
+    "PodCliqueScalingGroupStatus.last_errors": "Reconcile failures; cleared by the next success.",
+    "PodCliqueScalingGroupStatus.current_pod_clique_set_generation_hash": "The set's hash every member has "
+                                                                          "converged to.",
+    "PodCliqueScalingGroupUpdateProgress.update_started_at": "When this group's update started.",
+    "PodCliqueScalingGroupUpdateProgress.update_ended_at": "When it finished.",
+    "PodCliqueScalingGroupUpdateProgress.pod_clique_set_generation_hash": "The set's hash being rolled out.",
+    "PodCliqueScalingGroupUpdateProgress.updated_pod_cliques_count": "Member PodCliques converged.",
+    "PodCliqueScalingGroupUpdateProgress.total_pod_cliques_count": "`replicas` x member cliques.",
+    "ReadyReplicaIndicesSelectedToUpdate.current": "The group replica `j` being replaced now.",
+    "ReadyReplicaIndicesSelectedToUpdate.completed": "Group replicas already replaced.",
+    "NamespacedName.namespace": "Namespace of the referenced object.",
+    "NamespacedName.name": "Name of the referenced object.",
+    "TopologyConstraintGroupConfig.name": "`<pcsg>-<j>`: one base scaling-group replica.",
+    "TopologyConstraintGroupConfig.pod_group_names": "The PodGroups (member PodCliques) of that replica.",
+    "TopologyConstraintGroupConfig.topology_constraint": "The group's constraint, translated.",
+    "SchedulerTopologyConstraint.pack_constraint": "`required` / `preferred` node label keys.",
+    "PodGangSpec.topology_constraint": "The set's (base gang) or group's (scaled gang) constraint, translated.",
+    "PodGangSpec.priority_class_name": "The set's `priorityClassName`.",
+    "PodGangStatus.placement_score": "Scheduler-reserved.",
+    "SchedulerTopologyBinding.scheduler_name": "An enabled, topology-aware profile (`kai-scheduler`), unique.",
+    "SchedulerTopologyBinding.topology_reference": "The scheduler's own topology object to check for drift "
+                                                   "instead of the operator managing one.",
+    "ClusterTopologyBindingStatus.observed_generation": "The generation the status describes.",
+    "ClusterTopologyBindingStatus.conditions": "`SchedulerTopologyDrift`: `InSync`, `Drift` or "
+                                               "`TopologyNotFound`.",
+    "ClusterTopologyBindingStatus.scheduler_topology_statuses": "One per topology-aware scheduler.",
+    "SchedulerTopologyStatus.scheduler_name": "The scheduler profile.",
+    "SchedulerTopologyStatus.topology_reference": "The backend topology object compared.",
+    "SchedulerTopologyStatus.in_sync": "Whether the backend topology matches the levels.",
+    "SchedulerTopologyStatus.scheduler_backend_topology_observed_generation": "Generation of the backend "
+                                                                              "topology compared.",
+    "SchedulerTopologyStatus.message": "Why it is not in sync.",
+    # OperatorConfiguration
+    "ClientConnection.qps": "API client rate limit (requests per second).",
+    "ClientConnection.burst": "API client burst; >= 0.",
+    "ClientConnection.content_type": "Accepted for upstream compatibility; this operator always sends JSON.",
+    "ClientConnection.accept_content_types": "Accepted for upstream compatibility; not used.",
+    "LeaderElection.lease_duration": "With leader election on: > `renewDeadline`.",
+    "LeaderElection.renew_deadline": "A leader that cannot renew for this long exits.",
+    "LeaderElection.retry_period": "How often candidates retry.",
+    "LeaderElection.resource_lock": "Must be non-empty with leader election on; a Lease is used.",
+    "LeaderElection.resource_name": "The Lease's name.",
+    "LeaderElection.resource_namespace": "The Lease's namespace (default: the operator's).",
+    "WebhookServer.bind_address": "Host to listen on (empty: every interface).",
+    "WebhookServer.port": "HTTPS port of the admission webhooks.",
+    "WebhookServer.server_cert_dir": "Where the serving certificate is written (auto) or read (manual).",
+    "WebhookServer.secret_name": "Secret holding the self-signed certificate (auto).",
+    "BindServer.bind_address": "Host to listen on (empty: every interface).",
+    "BindServer.port": "`/healthz` and `/readyz` (healthProbes) or `/metrics` (metrics).",
+    "Debugging.enable_profiling": "Accepted for upstream compatibility (Go pprof); not used.",
+    "Debugging.pprof_bind_host": "Accepted for upstream compatibility; not used.",
+    "Debugging.pprof_bind_port": "Accepted for upstream compatibility; not used.",
+    "ConcurrentSyncs.concurrent_syncs": "Objects of this kind reconciled in parallel; > 0.",
+    "AuthorizerConfig.enabled": "Managed-resource protection: only the operator may change the objects it "
+                                "owns.",
+    "AuthorizerConfig.exempt_service_account_user_names": "Users allowed to change them anyway.",
+    "SchedulerProfile.name": "A scheduler backend; unique.",
+    "SchedulerProfile.config": "Backend-specific settings.",
 }
 
 _PRIMITIVES = {str: "string", bool: "boolean", float: "number", int: "int64"}
@@ -245,16 +348,29 @@ def _int32(info: FieldInfo) -> bool:
     return any(getattr(m, "le", None) == 2**31 - 1 for m in info.metadata)
 
 
-def _default(info: FieldInfo) -> str:
+def _show(value: Any) -> str:
+    if isinstance(value, BaseModel) or value is None:
+        return ""
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if value == "":
+        return '`""`'
+    if isinstance(value, list):
+        return f"`{json.dumps([v.to_wire() if isinstance(v, WireModel) else v for v in value])}`"
+    return f"`{value}`"
+
+
+def _default(info: FieldInfo, parent_default: BaseModel | None, name: str) -> str:
+    """The model's default; inside a default-constructed parent (OperatorConfiguration), the value there."""
+    if parent_default is not None:
+        return _show(getattr(parent_default, name))
     if info.is_required():
         return ""
     if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
-        return "" if isinstance(value, BaseModel) else f"`{value!r}`" if value != [] else "`[]`"
-    if info.default is None or info.default is PydanticUndefined:
+        return _show(info.default_factory())  # type: ignore[call-arg]
+    if info.default is PydanticUndefined:
         return ""
-    value = info.default
-    return f"`{str(value).lower() if isinstance(value, bool) else value}`"
+    return _show(info.default)
 
 
 def note_key(model: type[BaseModel], name: str) -> str:
@@ -266,8 +382,12 @@ def note_key(model: type[BaseModel], name: str) -> str:
     return f"{model.__name__}.{name}"
 
 
-def rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, str, str, str]]:
-    """(path, type, required, default, note key, note) for every field under ``model``, depth first."""
+def rows(model: type[BaseModel], prefix: str = "", defaults: BaseModel | None = None
+         ) -> list[tuple[str, str, str, str, str, str]]:
+    """(path, type, required, default, note key, note) for every field under ``model``, depth first.
+    ``defaults``: a default-constructed ``model`` whose values are the defaults (every field has one)."""
+    if model is OperatorConfiguration and prefix == "":
+        defaults = OperatorConfiguration()
     out: list[tuple[str, str, str, str, str, str]] = []
     skip = {"api_version", "kind", "metadata"} if prefix == "" and model is not OperatorConfiguration else set()
     if model is OperatorConfiguration:
@@ -280,10 +400,12 @@ def rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, 
         ann = info.annotation
         tname = "int32" if _int32(info) else _type_name(ann)
         key = note_key(model, name)
-        out.append((path, tname, "yes" if info.is_required() else "", _default(info), key, NOTES.get(key, "")))
+        required = "yes" if info.is_required() and defaults is None else ""
+        out.append((path, tname, required, _default(info, defaults, name), key, NOTES.get(key, "")))
         sub = _model_of(ann)
         if sub is not None and issubclass(sub, WireModel) and sub.__name__ not in ("Condition", "LastError"):
-            out.extend(rows(sub, f"{path}[]." if _is_list(ann) else f"{path}."))
+            child = getattr(defaults, name) if defaults is not None and not _is_list(ann) else None
+            out.extend(rows(sub, f"{path}[]." if _is_list(ann) else f"{path}.", child))
     return out
 
 
