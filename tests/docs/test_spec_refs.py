@@ -13,7 +13,8 @@ SCENARIOS = DOCS / "spec" / "scenarios.md"
 SEARCHED = ["src", "tests", "deploy", "docs", "hack", "scripts", "bench", "README.md", "mkdocs.yml"]
 SUFFIXES = {".py", ".md", ".yaml", ".yml", ".tpl", ".txt", ".sh", ".toml", ""}
 CITE = re.compile(r"§\s?(\d+(?:\.\d+)*)")
-# The last document named before a citation decides which one it cites; none named means the spec.
+# The last document named before a citation decides which one it cites; none named means the spec (or, inside
+# the scenarios, the scenarios).
 NAMED = re.compile(r"scenarios\.md|real-control-plane\.md|grove-spec\.md|\bspec\b")
 LOOKBACK = 400
 
@@ -42,13 +43,14 @@ def citations() -> list[tuple[str, int, str, str]]:
         files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
         for path in files:
             rel = path.relative_to(REPO).as_posix()
-            if path.suffix not in SUFFIXES or rel.startswith("docs/spec/") or "__pycache__" in rel:
+            if path.suffix not in SUFFIXES or "__pycache__" in rel:
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
             for m in CITE.finditer(text):
                 named = NAMED.findall(text[max(0, m.start() - LOOKBACK):m.start()])
+                own = "scenarios.md" if path == SCENARIOS else "spec"  # a bare "§" in a document cites itself
                 target = {"scenarios.md": "scenarios", "real-control-plane.md": "reference"}.get(
-                    named[-1] if named else "spec", "spec")
+                    named[-1] if named else own, "spec")
                 out.append((rel, text.count("\n", 0, m.start()) + 1, target, m.group(1)))
     return out
 
