@@ -6,7 +6,8 @@ Conventions the tests enforce (docs/index.md "About these pages" states them for
   names the file the page's commands use. A block titled ``fragment: REASON`` is skipped, and the reason
   is shown above the block on the rendered page; a block titled ``… steps.yaml`` is a ``grove sim run
   --steps`` list, checked by running it; a block titled ``invalid: NAME`` shows a mistake and must be
-  *rejected* by ``grove validate`` (its file is ``NAME``).
+  *rejected* by ``grove validate`` (its file is ``NAME``); a block titled ``helm-values: NAME`` is a values
+  file for the chart and must render with ``helm template`` (tests/docs/test_helm_values.py).
 - A ```console block holds ``$ grove …`` commands, each followed by its expected output (stdout and stderr
   together). A line ``...`` matches any number of lines. The test runs every command in a scratch directory
   holding the page's titled yaml blocks and compares.
@@ -40,11 +41,15 @@ class Block:
         """The file the page's commands know this block as."""
         if self.title is None or self.title.startswith("fragment:"):
             return None
-        return self.title.removeprefix("invalid:").strip()
+        return self.title.removeprefix("invalid:").removeprefix("helm-values:").strip()
 
     @property
     def invalid(self) -> bool:
         return bool(self.title and self.title.startswith("invalid:"))
+
+    @property
+    def helm_values(self) -> bool:
+        return bool(self.title and self.title.startswith("helm-values:"))
 
     @property
     def where(self) -> str:

@@ -33,6 +33,8 @@ def test_yaml_example_is_valid(block: Block, tmp_path: Path) -> None:
     title = block.title or ""
     if title.startswith("fragment:"):
         pytest.skip(f"{block.where} is marked as a fragment: {title.removeprefix('fragment:').strip()}")
+    if block.helm_values:
+        pytest.skip(f"{block.where} is Helm values, rendered by tests/docs/test_helm_values.py")
     if title.endswith("steps.yaml"):
         steps = yaml.safe_load(block.text)
         assert isinstance(steps, list) and steps, f"{block.where}: a steps file is a non-empty YAML list"
