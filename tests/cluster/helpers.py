@@ -24,7 +24,7 @@ NS = "default"
 HORIZON = 60.0
 """Virtual seconds a scenario step settles for: every timer due within it fires (pods start, requeues)."""
 
-STAGE_FAST = KubeletTimings(running_delay=0, ready_delay=0)
+STAGE_FAST = KubeletTimings(running_delay=0, ready_delay=0, unprobed_ready_delay=0)
 """KWOK ``stage-fast``: a bound pod is Running and Ready at once."""
 
 ROOMY = SimOptions(kubelet=STAGE_FAST, objects=tuple(uniform_nodes(4)))

@@ -21,7 +21,8 @@ class Sim:
         self.clock = VirtualClock()
         self.cluster = EmbeddedCluster(clock=self.clock, seed=11)
         self.kube: KubeClient = self.cluster.client
-        self.kubelet = FakeKubelet(self.kube, self.clock, start_delay=2, ready_delay=3, backoff=10)
+        self.kubelet = FakeKubelet(self.kube, self.clock, start_delay=2, ready_delay=3, unprobed_ready_delay=0,
+                                   backoff=10)
 
     async def settle(self) -> None:
         for _ in range(60):

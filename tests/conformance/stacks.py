@@ -16,12 +16,12 @@ from grove.devcluster.kai import KaiBinaries, KaiComponents, load_queues
 from tests.conformance.pool import ChunkRun, merged
 from tests.conformance.upstream_suite import GROUPS, UpstreamSuite, group_failures, summary_rows
 from tests.e2e.harness import E2ECluster
-from tests.e2e.operator_support import Operator, operator_running
+from tests.e2e.operator_support import Operator, deep_merge, operator_running
 from tests.upstream import E2E
 
 QUEUES = E2E / "queues.yaml"
 
-UPSTREAM_E2E_VALUES: dict[str, Any] = {"replicaCount": 1, "config": {
+UPSTREAM_E2E_VALUES: dict[str, Any] = {"replicaCount": 1, "scheduler": {"replicaCount": 1}, "config": {
     "topologyAwareScheduling": {"enabled": True},
     "scheduler": {"profiles": [{"name": "kai-scheduler"}, {"name": "default-scheduler"}],
                   "defaultProfileName": "kai-scheduler"},
@@ -30,7 +30,7 @@ UPSTREAM_E2E_VALUES: dict[str, Any] = {"replicaCount": 1, "config": {
 """Upstream's e2e install (its skaffold ``topology-test`` profile): one replica, kai-scheduler the default
 profile, topology-aware scheduling on, no leader election."""
 
-GROVE_SCHEDULER_VALUES: dict[str, Any] = {"scheduler": {"schedulerNames": ["kai-scheduler"], "replicaCount": 1}}
+GROVE_SCHEDULER_VALUES: dict[str, Any] = {"scheduler": {"schedulerNames": ["kai-scheduler"]}}
 
 
 def kai_crds_and_queues(c: E2ECluster) -> KaiBinaries:
@@ -45,7 +45,7 @@ def kai_crds_and_queues(c: E2ECluster) -> KaiBinaries:
 @contextmanager
 def grove_scheduler_stack(c: E2ECluster, tmp: Path) -> Iterator[Operator]:
     kai_crds_and_queues(c)
-    values = {**UPSTREAM_E2E_VALUES, **GROVE_SCHEDULER_VALUES}
+    values = deep_merge(UPSTREAM_E2E_VALUES, GROVE_SCHEDULER_VALUES)
     with operator_running(c, tmp, scheduler=True, values=values) as op:
         yield op
 

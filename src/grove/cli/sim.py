@@ -98,7 +98,9 @@ def run(
     output: Output = typer.Option(Output.tree, "-o", "--output", help="json, yaml or tree."),
     seed: int = typer.Option(0, "--seed", help="Seed for generated names and uids."),
     running_delay: str = typer.Option("1s", "--running-delay", help="Fake kubelet: binding to Running."),
-    ready_delay: str = typer.Option("1s", "--ready-delay", help="Fake kubelet: Running to Ready."),
+    ready_delay: str | None = typer.Option(None, "--ready-delay", help="Fake kubelet: Running to Ready for every "
+                                           "pod (default: 1s with a readiness or startup probe, else at once, "
+                                           "as kubelet)."),
     config: str | None = typer.Option(None, "--config", help="OperatorConfiguration to simulate with, or the "
                                       "chart's ConfigMap (kubectl get cm grove-operator-config -o yaml); "
                                       "default: all profiles, grove-scheduler the default, TAS on."),
@@ -115,8 +117,12 @@ def run(
         return
     typer.echo(f"{describe(operator_config, source)}; the simulated gang scheduler places pods of every "
                "profile", err=True)
-    timings = KubeletTimings(running_delay=_seconds(running_delay, "--running-delay"),
-                             ready_delay=_seconds(ready_delay, "--ready-delay"))
+    running = _seconds(running_delay, "--running-delay")
+    if ready_delay is None:
+        timings = KubeletTimings(running_delay=running)
+    else:
+        ready = _seconds(ready_delay, "--ready-delay")
+        timings = KubeletTimings(running_delay=running, ready_delay=ready, unprobed_ready_delay=ready)
     wait_timeout = _seconds(timeout, "--timeout")
 
     async def main() -> tuple[Simulation, RunResult]:

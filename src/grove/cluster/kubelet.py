@@ -3,9 +3,10 @@
 It talks to the API only through a KubeClient, as a real node agent does. For every bound pod it:
 runs init containers in order (each may be an in-process async *program* registered by container name
 or image, returning an exit code; non-zero restarts it with exponential backoff, or fails the pod under
-``restartPolicy: Never``), then marks containers started (phase Running) after ``start_delay``: Ready
-at once, as a real kubelet does for containers without probes, or after ``ready_delay`` when a container
-has a readiness or startup probe. ``kill_pod`` makes the containers exit 1 (restartCount
+``restartPolicy: Never``), then marks containers started (phase Running, not ready) after
+``start_delay``, then Ready after ``ready_delay`` when a container has a readiness or startup probe,
+else after ``unprobed_ready_delay`` (default: the same; 0 is what a real kubelet does: a container
+without probes is ready once it runs). ``kill_pod`` makes the containers exit 1 (restartCount
 +1, lastState.terminated, not ready) and come back ready after ``ready_delay``. A deleted pod is removed
 (delete with grace 0) once ``deletionGracePeriodSeconds`` have passed on the clock.
 
@@ -55,9 +56,10 @@ def toleration_seconds(pod: Obj, key: str = UNREACHABLE, default: float = 300.0)
 
 class FakeKubelet:
     def __init__(self, client: KubeClient, clock: Clock, *, start_delay: float = 1.0, ready_delay: float = 1.0,
-                 backoff: float = 10.0, max_backoff: float = 300.0) -> None:
+                 unprobed_ready_delay: float | None = None, backoff: float = 10.0, max_backoff: float = 300.0) -> None:
         self.client, self.clock = client, clock
         self.start_delay, self.ready_delay = start_delay, ready_delay
+        self.unprobed_ready_delay = ready_delay if unprobed_ready_delay is None else unprobed_ready_delay
         self.backoff, self.max_backoff = backoff, max_backoff
         self.programs: dict[str, Program] = {}
         self.failed_nodes: set[str] = set()
@@ -178,8 +180,8 @@ class FakeKubelet:
         key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
         node = pod["spec"]["nodeName"]
         containers = (pod.get("spec") or {}).get("containers") or []
-        # As a real kubelet: a container without a readiness or startup probe is ready once it runs.
         probed = any(c.get("readinessProbe") or c.get("startupProbe") for c in containers)
+        first_ready_delay = self.ready_delay if probed else self.unprobed_ready_delay
         status: dict[str, Any] = {"phase": "Pending", "hostIP": "10.0.0.1", "podIP": "10.1.0.1",
                                   "startTime": rfc3339(self.clock.now()),
                                   "conditions": list((pod.get("status") or {}).get("conditions") or [])}
@@ -205,8 +207,7 @@ class FakeKubelet:
                     set_condition(status_holder, cond, "False", now=rfc3339(self.clock.now()),
                                   reason="ContainersNotReady")
                 await self._patch_status(pod, status)
-                if probed or restarts:
-                    await self.clock.sleep(self.ready_delay)
+                await self.clock.sleep(self.ready_delay if restarts else first_ready_delay)
                 while node in self.failed_nodes:
                     await self.clock.sleep(self.ready_delay)
                 if not kill.is_set():

@@ -43,11 +43,16 @@ QUIET_TURNS = 20
 class KubeletTimings:
     """Fake kubelet delays on the virtual clock: binding → Running, Running → Ready.
 
-    ``KubeletTimings(0, 0)`` is KWOK's ``stage-fast``: a bound pod is Running and Ready at the instant it
-    is bound (init containers such as the startup waiter still gate it)."""
+    ``ready_delay`` applies to pods with a readiness or startup probe; ``unprobed_ready_delay`` to the
+    others (default 0: as a real kubelet, a container without probes is ready once it runs; a gap there
+    would breach minAvailable on every start and gang-terminate workloads with a short terminationDelay,
+    as upstream's auto-MNNVL sample has). ``KubeletTimings(0, 0)`` is KWOK's ``stage-fast``: a bound pod
+    is Running and Ready at the instant it is bound (init containers such as the startup waiter still
+    gate it)."""
 
     running_delay: float = 1.0
     ready_delay: float = 1.0
+    unprobed_ready_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,8 @@ class Simulation:
         self.manager = Manager(self.client if wrap is None else wrap(self.client), self.clock)
         self.scheduler: GangScheduler | None = None
         self.kubelet = FakeKubelet(self.client, self.clock, start_delay=self.options.kubelet.running_delay,
-                                   ready_delay=self.options.kubelet.ready_delay)
+                                   ready_delay=self.options.kubelet.ready_delay,
+                                   unprobed_ready_delay=self.options.kubelet.unprobed_ready_delay)
         self._started = False
 
     # -- lifecycle ----------------------------------------------------------------------------------
