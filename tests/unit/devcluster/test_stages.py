@@ -175,3 +175,22 @@ def test_parse_duration_rejects(text: str) -> None:
 def test_negative_options_are_rejected() -> None:
     with pytest.raises(ValueError):
         PodStageOptions(delay=-1)
+
+
+def test_kwok_config_file_round_trips_with_readable_templates(tmp_path: Any) -> None:
+    from grove.devcluster.binaries import KWOK_STAGE_FILES, ControlPlaneBinaries
+    from grove.devcluster.components import kwok_config
+
+    bins = ControlPlaneBinaries(tmp_path)
+    bins.stages_dir.mkdir(parents=True)
+    node = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Stage", "metadata": {"name": "node-x"}, "spec": {}}
+    contents = {"pod-ready.yaml": FAST_READY, "pod-delete.yaml": POD_DELETE}
+    for name in KWOK_STAGE_FILES:
+        (bins.stages_dir / name).write_text(yaml.safe_dump(contents.get(name, node | {"metadata": {"name": name}})))
+    text = kwok_config(bins, PodStageOptions(delay=6, run_init_containers=True))
+    docs = list(yaml.safe_load_all(text))
+    names = [d["metadata"]["name"] for d in docs]
+    assert names[:2] == ["node-initialize.yaml", "node-heartbeat-with-lease.yaml"]
+    assert names[2:5] == ["pod-ready", INIT_START, READY_AFTER_INIT]
+    assert "statusTemplate: |" in text, "templates stay literal blocks"
+    assert docs[3]["spec"]["next"]["statusTemplate"].startswith("{{ $now := Now }}")
