@@ -160,14 +160,16 @@ def test_broken_waiter_rbac_keeps_the_child_not_ready_with_its_exit_code_until_f
             new = [p for p in pods.of("child") if p["metadata"]["uid"] != old["metadata"]["uid"]]
             return new[0] if new else None
 
-        def failed_twice() -> bool:  # a failure, then a retry that fails again (crash-loop)
+        def failed_twice() -> bool:  # a failure, then a retry that failed again (crash-loop, in back-off now)
             pod = replacement()
-            return pod is not None and bool(exit_codes(pod)) and initc(pod).get("restartCount", 0) >= 1
-        wait_until("the new child's waiter to fail and be retried", failed_twice, timeout=60)
+            return (pod is not None and initc(pod).get("restartCount", 0) >= 1
+                    and "terminated" in initc(pod).get("state", {}))
+        wait_until("the new child's waiter to fail, be retried and fail again", failed_twice, timeout=60)
+        time.sleep(5)  # more retries, all failing: the pod must stay not Ready
         pod = replacement()
         assert pod is not None
         assert not ready(pod) and pod["status"]["phase"] == "Pending"
-        assert set(exit_codes(pod)) == {1}, initc(pod)
+        assert exit_codes(pod) and set(exit_codes(pod)) == {1}, initc(pod)
         assert c.kubectl_json("get", "role", role, "-n", NS)["rules"][0]["verbs"] == ["get"], \
             "the operator must not have repaired the Role (create-only): the test would prove nothing"
         log = c.initc_log(NS, pod["metadata"]["name"])
