@@ -6,7 +6,8 @@ args, downward-API files and the token of the PodCliqueSet's ServiceAccount — 
 tests go through what users run: the operator's Role, RoleBinding and token Secret, the API server's
 authentication and RBAC, and the waiter's list/watch.
 
-- ordering: the parent clique's pods get a KWOK start delay (the per-pod annotation), so the child's
+- ordering: upstream's e2e/workload5.yaml (pc-a → pc-c → pc-b) Ready in order, every waiter exit 0;
+  and a two-clique PCS whose parent pods get a KWOK start delay (the per-pod annotation), so the child's
   waiter is seen running while the parents are not Ready, and the child is Ready only after them;
 - broken RBAC: the per-PCS Role is create-only (the operator never rewrites it, as upstream), so
   removing ``list`` from it and replacing the child pod makes the new waiter exit 1 (403), which the
@@ -30,6 +31,7 @@ from grove.devcluster import DevCluster, DevClusterOptions
 from grove.devcluster.stages import DELAY_ANNOTATION
 from tests.e2e.harness import E2ECluster, wait_until
 from tests.e2e.operator_support import Operator, operator_running
+from tests.upstream import UPSTREAM
 
 pytestmark = pytest.mark.e2e
 
@@ -188,6 +190,34 @@ def test_broken_waiter_rbac_keeps_the_child_not_ready_with_its_exit_code_until_f
         print(f"recovered {took:.1f}s after the Role was fixed (crash-loop back-off)")
     finally:
         delete_pcs(c, name)
+
+
+def test_upstream_workload5_starts_in_order_through_the_waiter(grove: Operator, e2e_cluster: E2ECluster) -> None:
+    """Upstream's e2e/workload5.yaml unchanged: pc-c starts after pc-a, pc-b after pc-c (in scaling group
+    sg-x, two replicas). Every dependent pod's waiter really ran and exited 0, and no clique was Ready
+    before the cliques it starts after."""
+    c = e2e_cluster
+    pods = Pods(c, "workload5")
+    c.kubectl("apply", "-n", NS, "-f", str(UPSTREAM / "e2e/workload5.yaml"))
+    try:
+        took = wait_until("all 10 workload5 pods Ready",
+                          lambda: len(pods.all()) == 10 and all(ready(p) for p in pods.all()), timeout=120)
+        by_role: dict[str, list[Obj]] = {}
+        for p in pods.all():
+            clique = p["metadata"]["labels"]["grove.io/podclique"]  # workload5-0[-sg-x-<j>]-pc-<x>
+            by_role.setdefault("pc-" + clique.rsplit("-", 1)[-1], []).append(p)
+        assert {k: len(v) for k, v in by_role.items()} == {"pc-a": 2, "pc-b": 2, "pc-c": 6}, by_role.keys()
+        for before, after in (("pc-a", "pc-c"), ("pc-c", "pc-b")):
+            assert min(ready_since(p) for p in by_role[after]) >= max(ready_since(p) for p in by_role[before])
+        for p in by_role["pc-b"] + by_role["pc-c"]:
+            assert initc(p)["state"]["terminated"]["exitCode"] == 0
+            log = c.initc_log(NS, p["metadata"]["name"])
+            assert "grove-initc: all parent cliques are ready" in log and "exited with code 0" in log, log
+        assert not any(initc(p) for p in by_role["pc-a"]), "pc-a starts after nothing: no init container"
+        print(f"\nworkload5: 10 pods Ready in {took:.1f}s; Ready at "
+              + ", ".join(f"{r} {sorted({ready_since(p) for p in v})}" for r, v in sorted(by_role.items())))
+    finally:
+        delete_pcs(c, "workload5")
 
 
 @pytest.fixture
