@@ -194,3 +194,12 @@ def test_kwok_config_file_round_trips_with_readable_templates(tmp_path: Any) -> 
     assert names[2:5] == ["pod-ready", INIT_START, READY_AFTER_INIT]
     assert "statusTemplate: |" in text, "templates stay literal blocks"
     assert docs[3]["spec"]["next"]["statusTemplate"].startswith("{{ $now := Now }}")
+
+
+def test_e2e_session_cluster_switches_from_the_environment() -> None:
+    from tests.e2e.harness import cluster_options_from_env
+
+    assert cluster_options_from_env({}) == {"pod_start_delay": 0.0, "pod_start_jitter": 0.0, "initc_runner": True}
+    assert cluster_options_from_env({"GROVE_E2E_POD_START_DELAY": "6s", "GROVE_E2E_POD_START_JITTER": "500ms",
+                                     "GROVE_E2E_INITC_RUNNER": "0"}) == {
+        "pod_start_delay": 6.0, "pod_start_jitter": 0.5, "initc_runner": False}
