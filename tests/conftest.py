@@ -32,7 +32,7 @@ from grove.devcluster import (
     DevClusterError,
     DevClusterOptions,
 )
-from tests.e2e.harness import E2E_NODES, E2ECluster
+from tests.e2e.harness import E2E_NODES, E2ECluster, cluster_options_from_env
 
 # Property tests explore new random examples on developers' machines; CI replays a fixed, derandomized
 # sequence so a green run means the same thing every time (example counts are set per test).
@@ -64,7 +64,8 @@ def e2e_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ECluster
     root = tmp_path_factory.mktemp("e2e")
     bins = _ensure_binaries(root)
     cluster = DevCluster(
-        DevClusterOptions(name="e2e", nodes=E2E_NODES, state_dir=root / "dev-cluster", binaries=bins)
+        DevClusterOptions(name="e2e", nodes=E2E_NODES, state_dir=root / "dev-cluster", binaries=bins,
+                          **cluster_options_from_env())
     )
     start = time.monotonic()
     try:

@@ -4,6 +4,7 @@ polling with a named timeout (so a failure says what never happened)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,9 +17,23 @@ from typing import Any
 import pytest
 
 from grove.devcluster import DevCluster
+from grove.devcluster.stages import parse_duration
 
 E2E_NODES = 30
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+POD_START_DELAY_ENV = "GROVE_E2E_POD_START_DELAY"
+"""Pod start-up delay of the session cluster (``6s``; default 0, KWOK's instant start)."""
+POD_START_JITTER_ENV = "GROVE_E2E_POD_START_JITTER"
+INITC_RUNNER_ENV = "GROVE_E2E_INITC_RUNNER"
+"""``0`` turns the session cluster's init runner off (init containers then complete at once)."""
+
+
+def cluster_options_from_env(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The session cluster's pod timing and init runner, from the environment (DevClusterOptions kwargs)."""
+    env = dict(os.environ) if env is None else env
+    return {"pod_start_delay": parse_duration(env.get(POD_START_DELAY_ENV) or "0"),
+            "pod_start_jitter": parse_duration(env.get(POD_START_JITTER_ENV) or "0"),
+            "initc_runner": (env.get(INITC_RUNNER_ENV) or "1") not in ("0", "false", "no", "off")}
 
 
 @dataclass
@@ -47,6 +62,11 @@ class E2ECluster:
 
     def apply(self, manifest: dict[str, Any]) -> None:
         self.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+
+    def initc_log(self, namespace: str, pod: str) -> str:
+        """Everything the init runner logged for ``pod`` (its waiter's output included); "" if nothing."""
+        logs = sorted((self.cluster.state_dir / "logs" / "initc").glob(f"{namespace}_{pod}_*.log"))
+        return "".join(p.read_text(errors="replace") for p in logs)
 
     def grove(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the real ``grove`` CLI (same interpreter) against this cluster's state dir."""

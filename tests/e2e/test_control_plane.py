@@ -149,7 +149,7 @@ def test_garbage_collector_cascades_owner_deletion(e2e_cluster: E2ECluster) -> N
 def test_status_reports_every_component_running(e2e_cluster: E2ECluster) -> None:
     proc = e2e_cluster.grove("dev-cluster", "status")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for component in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"):
+    for component in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "initc-runner"):
         assert any(line.split() == [component, "running"] for line in proc.stdout.splitlines()), proc.stdout
     assert "api:        ready" in proc.stdout
 
@@ -204,7 +204,8 @@ def test_cli_up_with_crds_then_down_leaves_no_process_behind(e2e_cluster: E2EClu
     print(f"GC cascade from a custom resource took {took:.1f}s")
 
     groups = list(cli.cluster.process_groups().values())
-    assert len(groups) == 4 and cli.cluster.survivors(groups), "etcd, apiserver, KCM and kwok should be running"
+    assert len(groups) == 5 and cli.cluster.survivors(groups), \
+        "etcd, apiserver, KCM, kwok and the init runner should be running"
     down = e2e_cluster.grove_at(state, "dev-cluster", "down", "--name", "cli")
     assert down.returncode == 0, down.stderr
     assert "stopped:" in down.stderr

@@ -5,7 +5,8 @@
 built yet, ``up --build`` (the default) runs ``hack/build-control-plane.sh`` first, and ``--no-build``
 prints the exact command instead. ``up --kai`` also runs the real KAI scheduler (its CRDs, a ``default``
 and a ``test`` queue, five components as local processes; binaries from ``hack/build-kai.sh``), which
-``down`` stops first.
+``down`` stops first. Pods' ``grove-initc`` init containers really run (``--no-run-init-containers``
+turns that off) and ``--pod-start-delay`` gives pods a start-up time like a real node's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 from grove.cli.main import app
 from grove.devcluster import BinariesMissing, DevCluster, DevClusterError, DevClusterOptions, NodeShape
 from grove.devcluster.kai import KaiComponents, KaiError
+from grove.devcluster.stages import parse_duration
 
 dev_cluster = typer.Typer(help="A local Kubernetes control plane (etcd, apiserver, KCM, KWOK).", no_args_is_help=True)
 app.add_typer(dev_cluster, name="dev-cluster")
@@ -50,14 +52,26 @@ def up(
         [], "--crds", exists=True, help="CRD file or directory to install before the GC starts (repeatable)."
     ),
     kai: bool = typer.Option(False, "--kai/--no-kai", help="Also run the real KAI scheduler (hack/build-kai.sh)."),
+    run_init_containers: bool = typer.Option(
+        True, "--run-init-containers/--no-run-init-containers",
+        help="Run pods' grove-initc init containers for real (local processes); off: KWOK completes them at once."),
+    pod_start_delay: str = typer.Option(
+        "0s", "--pod-start-delay", help="Time from a pod's binding to its start, e.g. 6s (default 0: instant)."),
+    pod_start_jitter: str = typer.Option(
+        "0s", "--pod-start-jitter", help="Random extra start time in [0, JITTER) on top of --pod-start-delay."),
     state_dir: Path | None = _STATE,
 ) -> None:
     """Start the dev cluster and print its kubeconfig."""
     extra = {"nvidia.com/gpu": str(node_gpus)} if node_gpus else {}
     shape = NodeShape(cpu=node_cpu, memory=node_memory, pods=node_pods, extra=extra)
+    try:
+        delay, jitter = parse_duration(pod_start_delay), parse_duration(pod_start_jitter)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
     cluster = _cluster(
         DevClusterOptions(
-            name=name, state_dir=state_dir, nodes=nodes, shape=shape, scheduler=scheduler, crd_paths=tuple(crds)
+            name=name, state_dir=state_dir, nodes=nodes, shape=shape, scheduler=scheduler, crd_paths=tuple(crds),
+            initc_runner=run_init_containers, pod_start_delay=delay, pod_start_jitter=jitter,
         )
     )
     missing = cluster.bins.missing()

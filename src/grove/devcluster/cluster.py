@@ -30,8 +30,9 @@ from grove.devcluster.nodes import E2E_SHAPE, NodeShape, kwok_nodes
 from grove.devcluster.pki import generate_pki
 from grove.devcluster.processes import ManagedProcess, ProcessTable, survivors_of
 from grove.devcluster.rest import AdminRest, write_kubeconfig
+from grove.devcluster.stages import PodStageOptions
 
-START_ORDER = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]
+START_ORDER = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "initc-runner"]
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -54,6 +55,17 @@ class DevClusterOptions:
     crd_paths: tuple[Path, ...] = ()
     """CRD files/directories installed before kube-controller-manager starts (see ``crds.py``)."""
     binaries: ControlPlaneBinaries = field(default_factory=ControlPlaneBinaries.default)
+    initc_runner: bool = True
+    """Run pods' ``grove-initc`` init containers for real (``initc_runner.py``); off: KWOK marks every init
+    container Completed at once."""
+    pod_start_delay: float = 0.0
+    """Seconds from KWOK seeing a pod bound to starting it (0: KWOK's fast stages)."""
+    pod_start_jitter: float = 0.0
+    """Extra random seconds in [0, jitter) on top of ``pod_start_delay``."""
+
+    def stage_options(self) -> PodStageOptions:
+        return PodStageOptions(delay=self.pod_start_delay, jitter=self.pod_start_jitter,
+                               run_init_containers=self.initc_runner)
 
     def resolved_state_dir(self) -> Path:
         if not _NAME_RE.match(self.name):
@@ -165,10 +177,13 @@ class DevCluster:
         server = f"https://127.0.0.1:{ports.apiserver}"
         pki = generate_pki(self.layout.pki.dir)
         write_kubeconfig(self.layout.kubeconfig, server, pki, self.options.name)
-        self.layout.kwok_config.write_text(comp.kwok_config(self.bins))
-        self.layout.info.write_text(
-            json.dumps({"name": self.options.name, "server": server, "ports": ports.as_dict()}, indent=2)
-        )
+        stages = self.options.stage_options()
+        self.layout.kwok_config.write_text(comp.kwok_config(self.bins, stages))
+        self.layout.info.write_text(json.dumps({
+            "name": self.options.name, "server": server, "ports": ports.as_dict(),
+            "pods": {"startDelaySeconds": stages.delay, "startJitterSeconds": stages.jitter,
+                     "initContainerRunner": stages.run_init_containers},
+        }, indent=2))
 
         progress("starting etcd")
         etcd = self.table.start("etcd", comp.etcd_argv(self.bins, self.layout, ports))
@@ -207,6 +222,12 @@ class DevCluster:
             _wait(name, functools.partial(_http_ok, url), proc, timeout)
         _wait("kwok", lambda: _http_ok(f"http://127.0.0.1:{ports.kwok}/healthz"), kwok, timeout)
         _wait("nodes Ready", lambda: self.ready_nodes(rest) >= self.options.nodes, kwok, timeout)
+        if self.options.initc_runner:
+            progress("starting the init-container runner")
+            ready_file = self.layout.initc_runner_ready
+            ready_file.unlink(missing_ok=True)
+            runner = self.table.start("initc-runner", comp.initc_runner_argv(self.layout))
+            _wait("initc-runner", ready_file.exists, runner, timeout)
         progress(f"dev cluster {self.options.name!r} up in {time.monotonic() - t0:.1f}s")
 
     @staticmethod

@@ -10,12 +10,17 @@ nodes annotated ``kwok.x-k8s.io/node=fake``.
 from __future__ import annotations
 
 import socket
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from grove.devcluster.binaries import KWOK_STAGE_FILES, ControlPlaneBinaries
 from grove.devcluster.nodes import KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE
 from grove.devcluster.pki import Pki
+from grove.devcluster.stages import PodStageOptions, pod_stages
 
 SERVICE_CIDR = "10.0.0.0/24"
 POD_CIDR = "10.244.0.0/16"
@@ -74,6 +79,11 @@ class Layout:
     @property
     def info(self) -> Path:
         return self.state_dir / "cluster.json"
+
+    @property
+    def initc_runner_ready(self) -> Path:
+        """Written by the init runner once it lists pods (``up`` waits for it)."""
+        return self.state_dir / "initc-runner.ready"
 
 
 def etcd_argv(bins: ControlPlaneBinaries, layout: Layout, ports: Ports) -> list[str]:
@@ -167,7 +177,28 @@ def kwok_argv(bins: ControlPlaneBinaries, layout: Layout, ports: Ports) -> list[
     ]
 
 
-def kwok_config(bins: ControlPlaneBinaries) -> str:
-    """One multi-document file with KWOK's default fast node and pod stages."""
-    docs = [(bins.stages_dir / name).read_text().strip() for name in KWOK_STAGE_FILES]
-    return "\n---\n".join(d.removeprefix("---").strip() for d in docs) + "\n"
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line strings (the stages' status templates) as literal blocks, so the file stays readable."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _str)
+
+
+def kwok_config(bins: ControlPlaneBinaries, stages: PodStageOptions | None = None) -> str:
+    """One multi-document file with KWOK's default fast node and pod stages, the pod stages adjusted
+    for ``stages`` (start-up delay, init containers held for the init runner; see ``stages.py``)."""
+    docs: list[dict[str, Any]] = []
+    for name in KWOK_STAGE_FILES:
+        docs += [d for d in yaml.safe_load_all((bins.stages_dir / name).read_text()) if d]
+    docs = pod_stages(docs, stages or PodStageOptions())
+    return yaml.dump_all(docs, Dumper=_BlockDumper, sort_keys=False, width=120)
+
+
+def initc_runner_argv(layout: Layout) -> list[str]:
+    """The init runner (``grove.devcluster.initc_runner``) on the interpreter that runs the dev cluster."""
+    return [sys.executable, "-m", "grove.devcluster.initc_runner", f"--state-dir={layout.state_dir}"]

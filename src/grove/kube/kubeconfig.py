@@ -26,6 +26,9 @@ from typing import Any
 import yaml
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+SERVICE_ACCOUNT_DIR_ENV = "GROVE_SERVICE_ACCOUNT_DIR"
+"""Where the in-cluster token, CA and namespace are instead of :data:`SERVICE_ACCOUNT_DIR`: set by the dev
+cluster's init runner, which runs the waiter as a local process and cannot mount there."""
 
 
 class ConfigError(Exception):
@@ -184,9 +187,16 @@ def from_kubeconfig(paths: list[Path], context: str | None = None) -> ClusterCon
     )
 
 
-def in_cluster(env: Mapping[str, str] | None = None, sa_dir: Path = SERVICE_ACCOUNT_DIR) -> ClusterConfig:
-    """The pod's service account: server from the service env, projected token and CA from ``sa_dir``."""
+def _sa_dir(env: Mapping[str, str]) -> Path:
+    override = env.get(SERVICE_ACCOUNT_DIR_ENV)
+    return Path(override) if override else SERVICE_ACCOUNT_DIR
+
+
+def in_cluster(env: Mapping[str, str] | None = None, sa_dir: Path | None = None) -> ClusterConfig:
+    """The pod's service account: server from the service env, projected token and CA from ``sa_dir``
+    (default ``$GROVE_SERVICE_ACCOUNT_DIR``, else :data:`SERVICE_ACCOUNT_DIR`)."""
     env = os.environ if env is None else env
+    sa_dir = sa_dir if sa_dir is not None else _sa_dir(env)
     host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT")
     if not host or not port:
         raise ConfigError("not in a cluster: KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set")
@@ -208,9 +218,10 @@ def in_cluster(env: Mapping[str, str] | None = None, sa_dir: Path = SERVICE_ACCO
 
 def load_config(kubeconfig: str | Path | None = None, context: str | None = None, *,
                 env: Mapping[str, str] | None = None, home: Path | None = None,
-                sa_dir: Path = SERVICE_ACCOUNT_DIR) -> ClusterConfig:
+                sa_dir: Path | None = None) -> ClusterConfig:
     """Resolve the connection: ``kubeconfig`` argument, ``$KUBECONFIG``, in-cluster, ``~/.kube/config``."""
     env = os.environ if env is None else env
+    sa_dir = sa_dir if sa_dir is not None else _sa_dir(env)
     if kubeconfig:
         path = Path(kubeconfig).expanduser()
         if not path.exists():

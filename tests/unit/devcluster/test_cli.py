@@ -37,3 +37,9 @@ def test_bad_cluster_name_is_rejected(tmp_path: Path) -> None:
     proc = _grove(tmp_path, "status", "--name", "Bad_Name")
     assert proc.exit_code == 2
     assert "lowercase" in proc.stderr
+
+
+def test_up_rejects_a_bad_pod_start_delay_before_anything_starts(tmp_path: Path) -> None:
+    proc = _grove(tmp_path, "up", "--no-build", "--nodes", "2", "--pod-start-delay", "eight")
+    assert proc.exit_code == 2
+    assert "invalid duration 'eight'" in proc.stderr
