@@ -33,8 +33,8 @@ def _counters(*names: str) -> ModelOverride:
 # list (cliques, podCliqueScalingGroups), so the API server can correlate oldSelf.
 TOPOLOGY_CONSTRAINT_RULES: Final[list[dict[str, Any]]] = [
     {
-        "rule": "has(self.pack) || has(self.packDomain)",
-        "message": "topologyConstraint must set pack or packDomain",
+        "rule": "has(self.pack) || has(self.packDomain) || has(self.spreadConstraints)",
+        "message": "topologyConstraint must set pack, packDomain or spreadConstraints",
     },
     {
         "rule": "!(has(self.pack) && has(self.pack.required) && has(self.packDomain))",
@@ -51,6 +51,14 @@ TOPOLOGY_CONSTRAINT_RULES: Final[list[dict[str, Any]]] = [
 
 TOPOLOGY_PACK_RULES: Final[list[dict[str, Any]]] = [
     {"rule": "has(self.required) || has(self.preferred)", "message": "pack must set required or preferred"},
+]
+
+SPREAD_RULES: Final[list[dict[str, Any]]] = [
+    {
+        "rule": "!has(self.minDomains) || !has(self.whenUnsatisfiable) || self.whenUnsatisfiable == 'DoNotSchedule'",
+        "message": "minDomains can only be used when whenUnsatisfiable is DoNotSchedule",
+        "fieldPath": ".minDomains",
+    },
 ]
 
 _PODGANG_PHASES: Final = ["Pending", "Starting", "Running", "Failed", "Succeeded"]
@@ -77,6 +85,15 @@ MODEL_OVERRIDES: Final[Mapping[type[BaseModel], ModelOverride]] = {
     core.AutoScalingConfig: ModelOverride(properties={"metrics": _ATOMIC}),
     core.TopologyConstraint: ModelOverride(schema={"x-kubernetes-validations": TOPOLOGY_CONSTRAINT_RULES}),
     core.TopologyPack: ModelOverride(schema={"x-kubernetes-validations": TOPOLOGY_PACK_RULES}),
+    # spread (Grove extension, docs/spread.md): Kubernetes topologySpreadConstraints' defaults and bounds
+    core.SpreadConstraint: ModelOverride(
+        properties={
+            "maxSkew": {"default": 1, "minimum": 1},
+            "whenUnsatisfiable": {"default": "DoNotSchedule"},
+            "minDomains": {"minimum": 1},
+        },
+        schema={"x-kubernetes-validations": SPREAD_RULES},
+    ),
     core.PodCliqueSetStatus: _counters("updatedReplicas", "availableReplicas"),
     core.PodGangStatusEntry: ModelOverride(properties={"phase": {"enum": _PODGANG_PHASES}}),
     # --- PodClique ------------------------------------------------------------------------------
@@ -88,6 +105,9 @@ MODEL_OVERRIDES: Final[Mapping[type[BaseModel], ModelOverride]] = {
     core.PodCliqueScalingGroupStatus: _counters("scheduledReplicas", "availableReplicas", "updatedReplicas"),
     # --- PodGang --------------------------------------------------------------------------------
     scheduler.PodGroup: ModelOverride(required=("podReferences",)),
+    scheduler.SchedulerSpreadConstraint: ModelOverride(
+        properties={"maxSkew": {"minimum": 1}, "minDomains": {"minimum": 1}}
+    ),
     scheduler.PodGangStatus: ModelOverride(required=("phase",)),
 }
 

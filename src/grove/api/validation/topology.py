@@ -5,6 +5,8 @@ A constraint sits on the PodCliqueSet, a scaling group or a clique and packs its
 for the whole PodCliqueSet (a group inherits the PodCliqueSet's, a clique its group's, else the
 PodCliqueSet's), that the ClusterTopologyBinding exists, that every domain is one of its levels, and
 that no child asks for a broader domain than its parent (levels run broadest → narrowest).
+A constraint may also (or only) carry ``spreadConstraints``; their rules live in
+:mod:`grove.api.validation.spread`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from grove.api.validation.errors import (
     not_supported,
     required,
 )
+from grove.api.validation.spread import validate_spread_fields, validate_spread_levels
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class ConstraintSite:
     constraint: TopologyConstraint | None
     parent: ConstraintSite | None = None
     grandparent: ConstraintSite | None = None
+    packed_replicas: bool = True  # its spreadConstraints spread packed replicas (not a clique's pods)
 
 
 def constraint_sites(ctx: PCSContext) -> list[ConstraintSite]:
@@ -50,7 +54,7 @@ def constraint_sites(ctx: PCSContext) -> list[ConstraintSite]:
         group_site = group_sites.get(gi) if gi is not None else None
         parent, grand = (group_site, root) if group_site else (root, None)
         sites.append(ConstraintSite(path.child("topologyConstraint"), f"clique {clique.name!r}",
-                                    clique.topology_constraint, parent, grand))
+                                    clique.topology_constraint, parent, grand, packed_replicas=False))
     return sites
 
 
@@ -73,8 +77,10 @@ def validate_cel(ctx: PCSContext) -> ErrorList:
             continue
         if tc.pack_domain and ctx.creating:
             errs.append(forbidden(site.path.child("packDomain"), "packDomain is deprecated: use pack.required"))
-        if tc.pack is None and not tc.pack_domain:
-            errs.append(required(site.path.child("pack"), "a topologyConstraint needs pack (or packDomain)"))
+        if tc.pack is None and not tc.pack_domain and not tc.spread_constraints:
+            errs.append(required(site.path.child("pack"),
+                                 "a topologyConstraint needs pack (or packDomain) or spreadConstraints"))
+        errs += validate_spread_fields(site.path, tc)
         if tc.pack is not None:
             if tc.pack.required and tc.pack_domain:
                 errs.append(forbidden(site.path.child("packDomain"), "may not be set together with pack.required"))
@@ -117,6 +123,7 @@ def validate_topology_admission(ctx: PCSContext) -> ValidationResult:
                               ("packDomain", tc.pack_domain)):
             if domain and domain not in rank:
                 out.errors.append(not_supported(site.path.child(*field.split(".")), domain, levels))
+        out.errors += validate_spread_levels(site.path, tc, rank, site.what, site.packed_replicas)
         req, pref = required_domain(tc), preferred_domain(tc)
         if req in rank and pref in rank and rank[pref] < rank[req]:
             out.warnings.append(f"{site.path.child('pack', 'preferred')}: preferred domain {pref!r} is broader "

@@ -56,8 +56,9 @@ def test_each_rule_fails_for_its_own_reason() -> None:
         [rule] = [r for m, r in rules.items() if m.startswith(message_start)]
         return cel_holds(rule["rule"], value, old, optional_old_self=bool(rule.get("optionalOldSelf")))
 
-    assert not holds("topologyConstraint must set pack or packDomain", {"topologyName": "t"})
-    assert holds("topologyConstraint must set pack or packDomain", {"packDomain": "x"})
+    assert not holds("topologyConstraint must set pack", {"topologyName": "t"})
+    assert holds("topologyConstraint must set pack", {"packDomain": "x"})
+    assert holds("topologyConstraint must set pack", {"topologyName": "t", "spreadConstraints": [{"domain": "zone"}]})
     assert not holds("pack.required and the deprecated packDomain", {"pack": {"required": "a"}, "packDomain": "a"})
     assert holds("pack.required and the deprecated packDomain", {"pack": {"preferred": "a"}, "packDomain": "a"})
     assert not holds("packDomain is deprecated", {"packDomain": "a"})
