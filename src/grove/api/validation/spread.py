@@ -62,7 +62,7 @@ def validate_spread_levels(
         if sc.domain not in rank:
             errs.append(not_supported(at, sc.domain, levels))
             continue
-        if replica_unit and pack in rank and rank[sc.domain] > rank[pack]:
+        if replica_unit and pack is not None and pack in rank and rank[sc.domain] > rank[pack]:
             errs.append(invalid(at, sc.domain, (
                 f"must not be narrower than {path.child(*pack_field.split('.'))} ({pack!r}): each replica of "
                 f"the {what} is packed in one {pack}, so it has no single {sc.domain} to count")))
