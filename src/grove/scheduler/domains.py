@@ -79,14 +79,24 @@ class UnitTree:
         dominant: int,
     ) -> None:
         self.unit, self.children, self.pods = unit, children, pods
-        self.demand = _sum_requests([p.info.requests for p in self.all_pods()])
-        self.demand_all = _sum_requests([p.info.requests for p in [*self.all_pods(), *extra]])
+        self.demand: Requests
+        self.demand_all: Requests
+        if not pods and len(children) == 1 and extra is _SAME_AS_CHILD:
+            self.demand, self.demand_all = children[0].demand, children[0].demand_all  # a spread wrapper
+        else:
+            self.demand = _sum_requests([p.info.requests for p in self.all_pods()])
+            self.demand_all = _sum_requests([p.info.requests for p in [*self.all_pods(), *extra]])
         self.dominant = dominant
 
     def all_pods(self) -> Iterator[PodSlot]:
         yield from self.pods
         for child in self.children:
             yield from child.all_pods()
+
+
+_SAME_AS_CHILD: Sequence[PodSlot] = ()
+"""Pass as ``extra`` for a tree that only wraps one child: its demand is the child's, not recomputed."""
+SAME_AS_CHILD = _SAME_AS_CHILD
 
 
 def _sum_requests(requests: Sequence[Requests]) -> Requests:

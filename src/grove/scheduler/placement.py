@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from grove.scheduler.domains import DomainChooser, PodSlot, Scope, Unit, UnitTree
+from grove.scheduler.domains import SAME_AS_CHILD, DomainChooser, PodSlot, Scope, Unit, UnitTree
 from grove.scheduler.feasibility import StaticFilter, rejection_histogram, unschedulable_message
 from grove.scheduler.gangs import Coupling, GangSpec, GroupSpec, Spread
 from grove.scheduler.snapshot import PODS_INDEX, PodInfo, Snapshot
@@ -256,7 +256,9 @@ class _Planner:
     def _wrap(self, spread_units: Sequence[Unit], tree: UnitTree, extra: Sequence[PodSlot]) -> UnitTree:
         """``tree`` inside its spread units (the broadest outermost)."""
         for unit in reversed(spread_units):
-            tree = self._tree(unit, [tree], [], extra)
+            wrapper = UnitTree(unit, [tree], [], SAME_AS_CHILD, PODS_INDEX)
+            wrapper.dominant = tree.dominant
+            tree = wrapper
         return tree
 
     def _chain(self, shape: _GangShape, group: GroupSpec, unit: Unit, pods: list[PodSlot]) -> UnitTree:
