@@ -199,3 +199,15 @@ async def test_spread_without_topology_aware_scheduling_is_rejected(start_sim: S
     assert "spec.template.topologyConstraint: Forbidden: topology-aware scheduling is disabled" in str(err.value)
     with pytest.raises(NotFound):
         await sim.client.get(c.API_VERSION, c.KIND_PCS, NAME, "default")
+
+
+async def test_sim_tree_shows_each_replicas_zone(start_sim: StartSim) -> None:
+    from grove.sim.render import render_tree
+
+    sim = await start(start_sim, three_zones())
+    await sim.client.create(serving(3))
+    await settle(sim)
+    tree = render_tree(sim.objects())
+    lines = sorted(line.strip(" │├└─") for line in tree.splitlines() if "replica " in line)
+    assert [line.split(" zone=")[0] for line in lines] == ["replica 0", "replica 1", "replica 2"], tree
+    assert sorted(line.split(" zone=")[1] for line in lines) == ["a", "b", "c"], tree
