@@ -211,3 +211,19 @@ async def test_sim_tree_shows_each_replicas_zone(start_sim: StartSim) -> None:
     lines = sorted(line.strip(" │├└─") for line in tree.splitlines() if "replica " in line)
     assert [line.split(" zone=")[0] for line in lines] == ["replica 0", "replica 1", "replica 2"], tree
     assert sorted(line.split(" zone=")[1] for line in lines) == ["a", "b", "c"], tree
+
+
+async def test_kai_backend_reports_once_on_the_pcs_that_it_cannot_express_spread(start_sim: StartSim) -> None:
+    sim = await start(start_sim, three_zones())
+    body = serving(3)
+    body["metadata"]["labels"] = {"kai.scheduler/queue": "q"}
+    body["spec"]["template"]["cliques"][0]["spec"]["podSpec"]["schedulerName"] = "kai-scheduler"
+    await sim.client.create(body)
+    await settle(sim)
+    warnings = [e for e in sim.events() if e.get("reason") == "SpreadNotSupportedByBackend"]
+    assert len(warnings) == 1, warnings
+    assert warnings[0]["involvedObject"]["kind"] == c.KIND_PCS and warnings[0]["type"] == "Warning"
+    assert "kai-scheduler PodGroups cannot express topology spread (kubernetes.io/zone maxSkew 1)" in (
+        warnings[0]["message"])
+    podgroup = await sim.client.get("scheduling.run.ai/v2alpha2", "PodGroup", f"{NAME}-0", "default")
+    assert "spread" not in repr(podgroup["spec"]).lower()  # nothing pretends KAI enforces it
