@@ -227,3 +227,16 @@ async def test_kai_backend_reports_once_on_the_pcs_that_it_cannot_express_spread
         warnings[0]["message"])
     podgroup = await sim.client.get("scheduling.run.ai/v2alpha2", "PodGroup", f"{NAME}-0", "default")
     assert "spread" not in repr(podgroup["spec"]).lower()  # nothing pretends KAI enforces it
+
+
+async def test_scaled_pcsg_replicas_stay_in_their_spread_replicas_zone(start_sim: StartSim) -> None:
+    sim = await start(start_sim, three_zones())
+    body = (pcs(NAME).replicas(3).clique("p", 1, pod_spec=W_POD).group("sg", ["p"], replicas=2, min_available=1)
+            .set("spec.template.topologyConstraint", {"topologyName": "grove-topology",
+                                                      "spreadConstraints": [spread()]}).build())
+    body["metadata"]["namespace"] = "default"
+    await sim.client.create(body)
+    await settle(sim)
+    placed = one_zone_each(await zone_by_replica(sim))  # base and scaled gang of each replica: one zone
+    assert sorted(placed.values()) == ["a", "b", "c"]
+    assert len(await live_pods(sim, NAME)) == 6
