@@ -11,7 +11,8 @@ a PodGroup. A :class:`UnitTree` is one placement attempt over units (children fi
 - ``pack.preferred``: domains of the preferred level, then of each broader level up to (excluding) the
   required one, then the enclosing scope itself.
 - a *spread* unit (a required level with a :class:`~grove.scheduler.gangs.Spread` rule) tries only the
-  domains ``spread_order`` allows, in its order (see :mod:`grove.scheduler.spread`).
+  domains ``spread_order`` allows, in its order (see :mod:`grove.scheduler.spread`); a ScheduleAnyway
+  one then falls back to the enclosing scope.
 Scopes are node-index lists in name order, or None for the whole cluster. Output depends only on the
 free-capacity state and names, never on input order.
 """
@@ -141,6 +142,8 @@ class DomainChooser:
             if base:
                 for option in self._preferred(unit, base, tree):
                     yield option, domain
+        if unit.spread is not None and not unit.spread.hard and unit.anchor < 0:
+            yield scope, -1  # ScheduleAnyway: no single domain works, so place without the spread
 
     def _preferred(self, unit: Unit, base: Scope, tree: UnitTree) -> Iterator[Scope]:
         if unit.preferred is not None and unit.preferred != unit.required:

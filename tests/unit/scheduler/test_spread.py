@@ -204,3 +204,13 @@ def test_same_input_same_placement() -> None:
         return plan.bindings
 
     assert once() == once()
+
+
+def test_schedule_anyway_falls_back_when_no_single_zone_can_hold_the_replica() -> None:
+    nodes = zones("a", "b", memory="200Mi")  # 2 x 200Mi per zone: two 80Mi pods per node, 4 per zone
+    soft = Spread(ZONE, hard=False, group="default/serving")
+    hard = Spread(ZONE, group="default/serving")
+    _, plan, _ = plan_of(nodes, replica("serving-0", 6, rule=soft))
+    assert plan.gangs["default/serving-0"].status == "Scheduled" and len(plan.bindings) == 6
+    _, plan, _ = plan_of(nodes, replica("serving-0", 6, rule=hard))
+    assert plan.gangs["default/serving-0"].status == "Unschedulable"
