@@ -47,6 +47,7 @@ from grove.scheduler.spread import (
     peers_of_gangs,
     plural,
     skew_after,
+    unit_label,
 )
 from grove.scheduler.state import PlacementState, Requests
 
@@ -393,7 +394,7 @@ class _Planner:
             level = self._level(rule.key)
             n = len(unit.spread_eligible)
             notes.append(
-                f"spread: {unit.name.split('/', 1)[-1]} of {rule.group.split('/', 1)[-1]} placed with skew {skew} "
+                f"spread: {unit_label(unit.name, rule.group)} placed with skew {skew} "
                 f"> maxSkew {rule.max_skew} over {n} {plural(level, n)} (ScheduleAnyway)"
             )
 

@@ -166,13 +166,21 @@ def skew_after(rule: Spread, counts: Sequence[int], eligible: Sequence[int]) -> 
     return max(counts[d] for d in eligible) - global_minimum(rule, counts, eligible)
 
 
+def unit_label(unit: str, group: str) -> str:
+    """``replica 2 of serving`` for unit ``ns/serving-2`` in group ``ns/serving``; else ``unit of group``."""
+    name, short = unit.split("/")[-1], group.split("/", 1)[-1]
+    index = name.removeprefix(f"{short}-")
+    if index != name and index.isdigit():
+        return f"replica {index} of {short}"
+    return f"{name} of {short}"
+
+
 def describe_failure(check: SpreadCheck, level: str) -> str:
-    """``serving-2 of serving over 2 zones: skew would be 2 > maxSkew 1 (...)``."""
+    """``spread: replica 2 of serving over 2 zones: skew would be 2 > maxSkew 1 (...)``."""
     rule = check.rule
-    unit = check.unit.split("/", 1)[-1]
-    group = check.of or rule.group.split("/", 1)[-1]
+    who = f"{check.unit} of {check.of}" if check.of else unit_label(check.unit, rule.group)
     text = (
-        f"spread: {unit} of {group} over {check.eligible} {plural(level, check.eligible)}: "
+        f"spread: {who} over {check.eligible} {plural(level, check.eligible)}: "
         f"skew would be {check.skew} > maxSkew {rule.max_skew}"
     )
     if rule.min_domains is not None and check.eligible < rule.min_domains:

@@ -103,7 +103,7 @@ async def test_two_ready_zones_and_min_domains_3_keep_the_third_replica_pending(
     pending = [p for p in await live_pods(sim, NAME) if not p["spec"].get("nodeName")]
     messages = {e["message"] for e in sim.events() if e.get("reason") == "Unschedulable"
                 and e["involvedObject"]["name"] in {p["metadata"]["name"] for p in pending}}
-    assert any("spread: serving-2 of serving over 2 zones: skew would be 2 > maxSkew 1 (minDomains 3 > 2 eligible"
+    assert any("spread: replica 2 of serving over 2 zones: skew would be 2 > maxSkew 1 (minDomains 3 > 2 eligible"
                in m for m in messages), messages
 
 

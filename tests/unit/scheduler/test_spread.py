@@ -93,7 +93,7 @@ def test_a_full_zone_still_counts_so_do_not_schedule_keeps_the_third_replica_pen
     _, plan, _ = plan_of(nodes, *(replica(f"serving-{i}") for i in range(3)))
     assert plan.gangs["default/serving-2"].status == "Unschedulable"
     message = plan.unschedulable["default/serving-2-0"]
-    assert "spread: serving-2 of serving over 3 zones: skew would be 2 > maxSkew 1" in message, message
+    assert "spread: replica 2 of serving over 3 zones: skew would be 2 > maxSkew 1" in message, message
 
 
 def test_cordoned_and_not_ready_nodes_leave_their_zone_out_of_the_minimum() -> None:
@@ -109,7 +109,7 @@ def test_min_domains_above_the_eligible_count_makes_the_minimum_zero() -> None:
     _, plan, gangs = plan_of(zones("a", "b"), *(replica(f"serving-{i}", rule=rule) for i in range(3)))
     assert [plan.gangs[g.name].status for g in gangs] == ["Scheduled", "Scheduled", "Unschedulable"]
     message = plan.unschedulable["default/serving-2-0"]
-    assert "spread: serving-2 of serving over 2 zones: skew would be 2 > maxSkew 1" in message
+    assert "spread: replica 2 of serving over 2 zones: skew would be 2 > maxSkew 1" in message
     assert "minDomains 3 > 2 eligible" in message
 
 
@@ -136,7 +136,7 @@ def test_schedule_anyway_places_everything_and_reports_the_skew() -> None:
     assert all(o.status == "Scheduled" for o in plan.gangs.values())
     assert sorted(zone_of(snap, plan, g) for g in gangs[:2]) == ["a", "b"]
     assert plan.gangs["default/serving-2"].message == (
-        "spread: serving-2 of serving placed with skew 2 > maxSkew 1 over 3 zones (ScheduleAnyway)"
+        "spread: replica 2 of serving placed with skew 2 > maxSkew 1 over 3 zones (ScheduleAnyway)"
     )
 
 
