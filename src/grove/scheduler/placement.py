@@ -129,6 +129,7 @@ class _Planner:
             peers_of_gangs(gangs) if spreads else SpreadPeers()))
         self.spread_fail: SpreadCheck | None = None
         self.chooser.spread_order = self._spread_order
+        self.required_chain: list[tuple[str, int]] = []  # (key, domain) of the required units entered
         self.static = StaticFilter(snapshot)
         totals = [0] * len(snapshot.resources)
         for node in snapshot.nodes:
@@ -319,8 +320,15 @@ class _Planner:
     def _place(self, tree: UnitTree, scope: Scope) -> bool:
         state, assign, choices = self.state, self.assign, self.choices
         mark, assigned, chosen = state.mark(), len(assign), len(choices)
+        required, chain = tree.unit.required, self.required_chain
         for option, domain in self.chooser.options(tree, scope):
-            if self._place_in(tree, option):
+            pushed = required is not None and domain >= 0
+            if pushed:
+                chain.append((required, domain))  # type: ignore[arg-type]
+            ok = self._place_in(tree, option)
+            if pushed:
+                chain.pop()
+            if ok:
                 choices.append((tree.unit, option, domain))
                 return True
             state.rollback(mark)
@@ -412,10 +420,16 @@ class _Planner:
                     if nd[node] >= 0:
                         cs[nd[node]] += 1
         nodes: Sequence[int] = range(len(self.snapshot.nodes)) if scope is None else scope
+        # eligible domains count over the *required* scope (the enclosing required domains), not a
+        # preferred narrowing of it: a preferred host must not make "spread over hosts" trivially true
+        required_nodes: Sequence[int] = range(len(self.snapshot.nodes))
+        for key, domain in self.required_chain:
+            required_nodes = [n for n in required_nodes if state.domain_index(key).node_domain[n] == domain]
         eligible_node = book.eligible_node
         for pod in tree.pods:
             allowed = pod.allowed
-            every = candidates = [n for n in nodes if allowed[n] and eligible_node[n]]
+            candidates = [n for n in nodes if allowed[n] and eligible_node[n]]
+            every = [n for n in required_nodes if allowed[n] and eligible_node[n]]
             minimums: list[tuple[Spread, list[int], list[int], int, int]] = []
             for rule, nd, cs in zip(rules, indexes, counts, strict=True):
                 if rule.hard:

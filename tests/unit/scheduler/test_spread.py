@@ -214,3 +214,12 @@ def test_schedule_anyway_falls_back_when_no_single_zone_can_hold_the_replica() -
     assert plan.gangs["default/serving-0"].status == "Scheduled" and len(plan.bindings) == 6
     _, plan, _ = plan_of(nodes, replica("serving-0", 6, rule=hard))
     assert plan.gangs["default/serving-0"].status == "Unschedulable"
+
+
+def test_a_preferred_host_pack_does_not_make_pod_spread_over_hosts_trivial() -> None:
+    nodes = zones("a", per_zone=3)
+    frontend = pods("fe", 3, e2e=False, memory="10Mi")
+    gang = GangSpec("default/serving-0", (GroupSpec("fe", keys(frontend), 3, Pack(None, HOST), (Spread(HOST),)),))
+    snap = build_snapshot(nodes, frontend, LEVELS)
+    plan = plan_placement(snap, [gang])
+    assert len({n for _, n in plan.bindings}) == 3  # the preference for one host gives way to the spread

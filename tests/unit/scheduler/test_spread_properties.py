@@ -5,6 +5,8 @@ PodCliqueSet replicas (gangs) with a DoNotSchedule zone spread, optional minDoma
 - every scheduled replica lies in one zone, and when it was placed (in plan order) its zone's count + 1
   minus the minimum over eligible zones (0 if fewer than minDomains) was <= maxSkew -- an independent
   replay of Kubernetes' rule, so no placement ever exceeds maxSkew;
+- replicas whose pods also spread over hosts (maxSkew 1): replayed pod by pod, over the hosts of the
+  replica's zone (and of its required rack/host pack) that are Ready and schedulable;
 - gang minimums hold and no node goes over capacity (the shared referee);
 - the same input, in any node order, gives the same placement.
 """
@@ -62,7 +64,9 @@ def workloads(draw: st.DrawFn, nodes: list[dict[str, Any]]) -> tuple[list[dict[s
             manifests.append({"metadata": {"name": f"{name}-{i}", "namespace": "t"}, "spec": spec})
             keys.append(f"t/{name}-{i}")
         pack = draw(st.sampled_from([None, Pack("rack"), Pack("host"), Pack(None, "host")]))
-        return GangSpec(f"t/{name}", (GroupSpec(f"{name}-w", tuple(keys), count),), pack, spread=(rule,))
+        pod_spread = (Spread("host"),) if node is None and draw(st.booleans()) else ()
+        group = GroupSpec(f"{name}-w", tuple(keys), count, None, pod_spread)
+        return GangSpec(f"t/{name}", (group,), pack, spread=(rule,))
 
     names = [n["metadata"]["name"] for n in nodes]
     running = [replica(f"old{k}", draw(st.sampled_from(names))) for k in range(draw(st.integers(0, 3)))]
@@ -97,6 +101,26 @@ def replay_violations(snap: Snapshot, running: list[GangSpec], new: list[GangSpe
         if counts[zone] + 1 - minimum > rule.max_skew:
             problems.append(f"{gang.name} in {zone}: {counts[zone]} + 1 - {minimum} > maxSkew {rule.max_skew}")
         counts[zone] += 1
+        problems += _pod_spread_problems(snap, gang, zone, bindings)
+    return problems
+
+
+def _pod_spread_problems(snap: Snapshot, gang: GangSpec, zone: str, bindings: dict[str, int]) -> list[str]:
+    (group,) = gang.groups
+    if not group.spread:
+        return []
+    placed = [bindings[p] for p in group.pods if p in bindings]
+    scope = [n for n in snap.nodes if n.labels["zone"] == zone and n.ready and not n.unschedulable]
+    if gang.pack is not None and gang.pack.required:
+        key = gang.pack.required
+        scope = [n for n in scope if n.labels[key] == snap.nodes[placed[0]].labels[key]]
+    hosts: Counter[str] = Counter({n.name: 0 for n in scope})
+    problems = []
+    for node in placed:  # plan order
+        name = snap.nodes[node].name
+        if hosts[name] + 1 - min(hosts.values()) > 1:
+            problems.append(f"{gang.name}: pod on {name} makes host skew {hosts[name] + 1 - min(hosts.values())}")
+        hosts[name] += 1
     return problems
 
 
@@ -109,7 +133,7 @@ def test_required_spread_is_never_exceeded_and_placement_is_deterministic(data: 
     peers = peers_of_gangs([*running, *new])
     plan = plan_placement(snap, new, peers)
     assert plan_violations(snap, new, plan) == []
-    bindings = {p: snap.node_named(n).index for p, n in plan.bindings}
+    bindings = {p: snap.node_named(n).index for p, n in plan.bindings}  # insertion = decision order
     assert replay_violations(snap, running, new, rule, bindings) == []
     for gang in new:
         placed = sum(1 for g in gang.groups for p in g.pods if p in bindings)
