@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from grove.scheduler.domains import SAME_AS_CHILD, DomainChooser, PodSlot, Scope, Unit, UnitTree
+from grove.scheduler.domains import SAME_AS_CHILD, DomainChooser, PodSlot, Scope, Unit, UnitTree, intersect
 from grove.scheduler.feasibility import StaticFilter, rejection_histogram, unschedulable_message
 from grove.scheduler.gangs import Coupling, GangSpec, GroupSpec, Spread
 from grove.scheduler.snapshot import PODS_INDEX, PodInfo, Snapshot
@@ -366,6 +366,14 @@ class _Planner:
     def _level(self, key: str) -> str:
         return self.level_names.get(key) or key.rsplit("/", 1)[-1]
 
+    def _required_nodes(self) -> list[int] | None:
+        """The nodes of every required domain entered so far (None: the whole cluster)."""
+        nodes: list[int] | None = None
+        for key, domain in self.required_chain:
+            members = self.state.domain_index(key).nodes[domain]
+            nodes = members if nodes is None else intersect(members, nodes)
+        return nodes
+
     def _live_counts(self, rule: Spread) -> list[int]:
         """Committed counts plus the units chosen so far in the running attempt."""
         counts = list(self.book.counts(rule.group, rule.key, self.node_of))
@@ -384,7 +392,7 @@ class _Planner:
         rule = unit.spread
         assert rule is not None
         counts = self._live_counts(rule)
-        eligible = self.book.eligible(rule.key, scope)
+        eligible = self.book.eligible(rule.key, self._required_nodes())  # not a preferred narrowing
         unit.spread_eligible = eligible
         domains, smallest = allowed_domains(rule, counts, eligible, best_fit)
         if not domains and rule.hard and eligible:
@@ -422,9 +430,7 @@ class _Planner:
         nodes: Sequence[int] = range(len(self.snapshot.nodes)) if scope is None else scope
         # eligible domains count over the *required* scope (the enclosing required domains), not a
         # preferred narrowing of it: a preferred host must not make "spread over hosts" trivially true
-        required_nodes: Sequence[int] = range(len(self.snapshot.nodes))
-        for key, domain in self.required_chain:
-            required_nodes = [n for n in required_nodes if state.domain_index(key).node_domain[n] == domain]
+        required_nodes: Sequence[int] = self._required_nodes() or range(len(self.snapshot.nodes))
         eligible_node = book.eligible_node
         for pod in tree.pods:
             allowed = pod.allowed

@@ -223,3 +223,15 @@ def test_a_preferred_host_pack_does_not_make_pod_spread_over_hosts_trivial() -> 
     snap = build_snapshot(nodes, frontend, LEVELS)
     plan = plan_placement(snap, [gang])
     assert len({n for _, n in plan.bindings}) == 3  # the preference for one host gives way to the spread
+
+
+def test_a_preferred_rack_for_the_replica_does_not_squeeze_its_pcsg_spread_into_one_rack() -> None:
+    nodes = [node(f"{r}-n{i}", "a", rack=r) for r in ("r0", "r1") for i in range(2)]
+    members = [pods(f"sg-{j}", 1, e2e=False) for j in range(2)]
+    groups = tuple(GroupSpec(f"sg-{j}-w", keys(ms), 1) for j, ms in enumerate(members))
+    rule = Spread(RACK, group="default/serving-0-sg")
+    configs = tuple(GroupConfigSpec(f"sg-{j}", (f"sg-{j}-w",), None, (rule,)) for j in range(2))
+    gang = GangSpec("default/serving-0", groups, Pack(None, RACK), configs)
+    snap = build_snapshot(nodes, [p for ms in members for p in ms], LEVELS)
+    plan = plan_placement(snap, [gang])
+    assert len({snap.node_named(n).labels[RACK] for _, n in plan.bindings}) == 2
