@@ -12,6 +12,7 @@ webhook and nothing is stored. Labels, binding and workload are removed afterwar
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -110,6 +111,41 @@ def test_three_replicas_over_three_zones_then_a_fourth(e2e_cluster: E2ECluster, 
     placed = zones_by_replica(c)
     assert all(len(z) == 1 for z in placed.values()), placed
     assert sorted(Counter(next(iter(z)) for z in placed.values()).values()) == [1, 1, 2], placed
+
+
+def test_min_domains_with_a_zone_cordoned_keeps_the_third_replica_pending(e2e_cluster: E2ECluster,
+                                                                           grove: Operator) -> None:
+    c = e2e_cluster
+    c.kubectl("delete", "pcs", PCS, "-n", NAMESPACE, "--ignore-not-found", "--wait=true")
+    wait_until("previous spread pods gone", lambda: not pods(c), timeout=TIMEOUT)
+    zone2 = WORKERS[8:]
+    c.kubectl("cordon", *zone2)
+    try:
+        c.apply(serving(3, {"domain": "zone", "minDomains": 3}))
+        wait_until(f"4 running pods\n{grove.logs()}", lambda: running(c, 4), timeout=TIMEOUT)
+
+        def unschedulable_event() -> bool:
+            pending = {p["metadata"]["name"] for p in pods(c) if not p["spec"].get("nodeName")}
+            events = c.kubectl_json("get", "events", "-n", NAMESPACE)["items"]
+            # which replica waits depends on PodGang creation order (the last one placed), so any index
+            return len(pending) == 2 and any(
+                e.get("reason") == "Unschedulable" and e["involvedObject"]["name"] in pending
+                and re.search(r"spread: replica \d of spread-serving over 2 zones: skew would be 2 > maxSkew 1 "
+                              r"\(minDomains 3 > 2 eligible", e["message"])
+                for e in events)
+
+        try:
+            wait_until("the Unschedulable spread event", unschedulable_event, timeout=TIMEOUT)
+        except BaseException:
+            seen = [(e["involvedObject"]["name"], e.get("reason"), e["message"])
+                    for e in c.kubectl_json("get", "events", "-n", NAMESPACE)["items"]
+                    if e["involvedObject"]["name"].startswith(PCS)]
+            print("pods:", [(p["metadata"]["name"], p["spec"].get("nodeName")) for p in pods(c)], "events:", seen[-12:])
+            raise
+        placed = zones_by_replica(c)
+        assert sorted(z for zs in placed.values() for z in zs) == ["z0", "z1"], placed
+    finally:
+        c.kubectl("uncordon", *zone2)
 
 
 BAD = [
