@@ -34,6 +34,14 @@ def _crd_defaults_in_place(out: PodCliqueSet) -> PodCliqueSet:
             group.replicas = 1
         if group.min_available is None:
             group.min_available = 1
+    constraints = [tmpl.topology_constraint, *(g.topology_constraint for g in tmpl.pod_clique_scaling_groups or [])]
+    constraints += [cl.topology_constraint for cl in tmpl.cliques]
+    for tc in constraints:
+        for sc in (tc.spread_constraints or []) if tc is not None else []:
+            if sc.max_skew is None:
+                sc.max_skew = 1
+            if sc.when_unsatisfiable is None:
+                sc.when_unsatisfiable = "DoNotSchedule"
     return out
 
 

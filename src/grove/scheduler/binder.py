@@ -41,6 +41,7 @@ from grove.runtime.predicates import Funcs
 from grove.scheduler.placement import Plan, plan_placement
 from grove.scheduler.screening import Screen
 from grove.scheduler.snapshot import TERMINAL_PHASES, build_snapshot, pod_key, topology_keys_of
+from grove.scheduler.spread import SpreadPeers, spread_peers
 from grove.scheduler.work import (
     WorkItem,
     collect_work,
@@ -74,6 +75,8 @@ class PassResult:
     unschedulable: dict[str, str] = field(default_factory=dict)
     skipped: list[tuple[Obj, str]] = field(default_factory=list)
     """Nodes and pods this pass could not read (see :mod:`grove.scheduler.screening`), with why."""
+    notes: dict[str, str] = field(default_factory=dict)
+    """Pod -> what its gang's placement reports beyond success (a ScheduleAnyway spread's skew)."""
 
 
 # -- watch filters ---------------------------------------------------------------------------------
@@ -202,10 +205,14 @@ class GangScheduler:
         if not work:
             return result, by_key
         ctbs = {(b.get("metadata") or {}).get("name"): b for b in self.bindings_ctb.list()}
+        spreading = any(w.gang.spread or any(c.spread for c in w.gang.group_configs) for w in work)
+        peers = spread_peers(self.podgangs.list()) if spreading else SpreadPeers()
         for topology, items in _runs(work):
             keys = topology_keys_of(ctbs.get(topology)) if topology else ()
+            levels = ((ctbs.get(topology) or {}).get("spec") or {}).get("levels") or () if topology else ()
+            names = {str(lv.get("key")): str(lv.get("domain")) for lv in levels}
             placed = dict(result.bindings)
-            _plan_run(nodes, _with_nodes(pods, placed), keys, items, result)
+            _plan_run(nodes, _with_nodes(pods, placed), keys, items, result, peers, names)
         for key, _ in result.bindings:
             result.unschedulable.pop(key, None)
         return result, by_key
@@ -217,7 +224,7 @@ class GangScheduler:
         result, by_key = self.plan()
         failed = False
         for key, node in result.bindings:
-            failed |= not await self._bind(by_key[key], node)
+            failed |= not await self._bind(by_key[key], node, result.notes.get(key))
         pending_uids = set()
         for key, message in sorted(result.unschedulable.items()):
             pod = by_key.get(key)
@@ -247,7 +254,7 @@ class GangScheduler:
             await self.recorder(component).warning(obj, reason, f"{verb}: {message}")
         self._skip_reported = current
 
-    async def _bind(self, pod: Obj, node: str) -> bool:
+    async def _bind(self, pod: Obj, node: str, note: str | None = None) -> bool:
         meta = pod.get("metadata") or {}
         namespace, name, uid = meta.get("namespace") or "default", str(meta.get("name")), str(meta.get("uid"))
         try:
@@ -261,9 +268,8 @@ class GangScheduler:
         self._assumed[f"{namespace}/{name}"] = (uid, node)
         self._reported.pop(uid, None)
         self.bound_total += 1
-        await self.recorder(scheduler_of(pod)).normal(
-            pod, REASON_SCHEDULED, f"Successfully assigned {namespace}/{name} to {node}"
-        )
+        message = f"Successfully assigned {namespace}/{name} to {node}"
+        await self.recorder(scheduler_of(pod)).normal(pod, REASON_SCHEDULED, f"{message}; {note}" if note else message)
         return True
 
     async def _report(self, pod: Obj, message: str) -> bool:
@@ -335,12 +341,19 @@ def _short(message: str) -> str:
 
 
 def _plan_run(
-    nodes: Sequence[Obj], pods: Sequence[Obj], keys: Sequence[str], items: Sequence[WorkItem], out: PassResult
+    nodes: Sequence[Obj],
+    pods: Sequence[Obj],
+    keys: Sequence[str],
+    items: Sequence[WorkItem],
+    out: PassResult,
+    peers: SpreadPeers | None = None,
+    level_names: Mapping[str, str] | None = None,
 ) -> None:
     snapshot = build_snapshot(nodes, pods, keys)
-    first = plan_placement(snapshot, [minimum_only(w.gang, snapshot) for w in items])
+    first = plan_placement(snapshot, [minimum_only(w.gang, snapshot) for w in items], peers, level_names)
     out.bindings.extend(first.bindings)
     _collect_failures(first, items, snapshot.pending, out)
+    _collect_notes(first, items, out)
     scheduled = {name for name, o in first.gangs.items() if o.status == "Scheduled"}
     growing = {
         w.gang.name for w in items if not w.singleton and w.gang.name in scheduled and has_extras(w.gang, snapshot)
@@ -351,9 +364,23 @@ def _plan_run(
     second = [w.gang for w in items if w.gang.name in growing or w.gang.name in needed]
     placed = dict(first.bindings)
     snapshot2 = build_snapshot(nodes, _with_nodes(pods, placed), keys)
-    extra = plan_placement(snapshot2, second)
+    extra = plan_placement(snapshot2, second, peers, level_names)
     out.bindings.extend(extra.bindings)
     out.unschedulable.update(extra.unschedulable)
+
+
+def _collect_notes(plan: Plan, items: Iterable[WorkItem], out: PassResult) -> None:
+    """The spread notes of scheduled gangs, per pod the plan bound."""
+    bound = {key for key, _ in plan.bindings}
+    for item in items:
+        outcome = plan.gangs.get(item.gang.name)
+        if outcome is None or outcome.status != "Scheduled" or "spread:" not in outcome.message:
+            continue
+        note = "; ".join(part for part in outcome.message.split("; ") if part.startswith("spread:"))
+        for group in item.gang.groups:
+            for key in group.pods:
+                if key in bound:
+                    out.notes[key] = note
 
 
 def _collect_failures(plan: Plan, items: Iterable[WorkItem], pending: Mapping[str, Any], out: PassResult) -> None:

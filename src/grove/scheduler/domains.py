@@ -10,15 +10,18 @@ a PodGroup. A :class:`UnitTree` is one placement attempt over units (children fi
   name last); if none can, the roomiest alone, so a failure can say how far the gang got;
 - ``pack.preferred``: domains of the preferred level, then of each broader level up to (excluding) the
   required one, then the enclosing scope itself.
+- a *spread* unit (a required level with a :class:`~grove.scheduler.gangs.Spread` rule) tries only the
+  domains ``spread_order`` allows, in its order (see :mod:`grove.scheduler.spread`); a ScheduleAnyway
+  one then falls back to the enclosing scope.
 Scopes are node-index lists in name order, or None for the whole cluster. Output depends only on the
 free-capacity state and names, never on input order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
-from grove.scheduler.gangs import Pack
+from grove.scheduler.gangs import Pack, Spread
 from grove.scheduler.snapshot import PodInfo
 from grove.scheduler.state import PlacementState, Requests
 
@@ -28,15 +31,29 @@ Scope = list[int] | None  # node indexes in name order; None: the whole cluster
 class Unit:
     """A constrained unit (coupling, gang, group config, PodGroup) and the domain it settled in."""
 
-    __slots__ = ("anchor", "chosen", "has_chosen", "name", "preferred", "required")
+    __slots__ = (
+        "anchor", "chosen", "has_chosen", "name", "pod_keys", "pod_spread", "preferred", "required", "spread",
+        "spread_eligible",
+    )
 
-    def __init__(self, name: str, pack: Pack | None, required: str | None = None, anchor: int = -1) -> None:
+    def __init__(
+        self,
+        name: str,
+        pack: Pack | None,
+        required: str | None = None,
+        anchor: int = -1,
+        spread: Spread | None = None,
+    ) -> None:
         self.name = name
         self.required = required if required is not None else (pack.required if pack else None)
         self.preferred = pack.preferred if pack else None
         self.anchor = anchor  # domain id at ``required`` all pods of the unit must share, -1: not chosen
         self.chosen: Scope = None
         self.has_chosen = False
+        self.spread = spread  # this unit stands for a gang/config spreading at ``required`` = spread.key
+        self.spread_eligible: list[int] = []  # eligible domains seen when it chose (for skew reports)
+        self.pod_spread: tuple[Spread, ...] = ()  # on a PodGroup: spread its pods
+        self.pod_keys: tuple[str, ...] = ()
 
 
 class PodSlot:
@@ -63,14 +80,24 @@ class UnitTree:
         dominant: int,
     ) -> None:
         self.unit, self.children, self.pods = unit, children, pods
-        self.demand = _sum_requests([p.info.requests for p in self.all_pods()])
-        self.demand_all = _sum_requests([p.info.requests for p in [*self.all_pods(), *extra]])
+        self.demand: Requests
+        self.demand_all: Requests
+        if not pods and len(children) == 1 and extra is _SAME_AS_CHILD:
+            self.demand, self.demand_all = children[0].demand, children[0].demand_all  # a spread wrapper
+        else:
+            self.demand = _sum_requests([p.info.requests for p in self.all_pods()])
+            self.demand_all = _sum_requests([p.info.requests for p in [*self.all_pods(), *extra]])
         self.dominant = dominant
 
     def all_pods(self) -> Iterator[PodSlot]:
         yield from self.pods
         for child in self.children:
             yield from child.all_pods()
+
+
+_SAME_AS_CHILD: Sequence[PodSlot] = ()
+"""Pass as ``extra`` for a tree that only wraps one child: its demand is the child's, not recomputed."""
+SAME_AS_CHILD = _SAME_AS_CHILD
 
 
 def _sum_requests(requests: Sequence[Requests]) -> Requests:
@@ -86,6 +113,7 @@ class DomainChooser:
         self.state = state
         self.levels = tuple(levels)
         self._fallbacks: dict[tuple[str, str | None], list[str]] = {}
+        self.spread_order: Callable[[Unit, Scope, list[int]], list[int]] | None = None
 
     def options(self, tree: UnitTree, scope: Scope) -> Iterator[tuple[Scope, int]]:
         """Candidate scopes for ``tree.unit`` inside ``scope``, best first, with the required domain."""
@@ -103,12 +131,19 @@ class DomainChooser:
                 yield option, -1
             return
         index = self.state.domain_index(unit.required)
-        domains = [unit.anchor] if unit.anchor >= 0 else self._domains(unit.required, scope, tree)
+        if unit.anchor >= 0:
+            domains = [unit.anchor]
+        else:
+            domains = self._domains(unit.required, scope, tree)
+            if unit.spread is not None and self.spread_order is not None:
+                domains = self.spread_order(unit, scope, domains)
         for domain in domains:
             base = intersect(index.nodes[domain], scope)
             if base:
                 for option in self._preferred(unit, base, tree):
                     yield option, domain
+        if unit.spread is not None and not unit.spread.hard and unit.anchor < 0:
+            yield scope, -1  # ScheduleAnyway: no single domain works, so place without the spread
 
     def _preferred(self, unit: Unit, base: Scope, tree: UnitTree) -> Iterator[Scope]:
         if unit.preferred is not None and unit.preferred != unit.required:

@@ -5,6 +5,10 @@ A :class:`GangSpec` is a PodGang reduced to what placement needs: per PodGroup t
 translated from topology domains), the gang-level and group-config-level packs, and an optional
 coupling "share the ``key`` domain with gang X" (a PodCliqueSet-level constraint: the scaled gangs of a
 replica go where its base gang went). :func:`gang_from_podgang` builds one from a PodGang.
+
+Spread (Grove extension, docs/spread.md): a gang, group config or PodGroup may carry :class:`Spread`
+rules. On a gang or group config the rule spreads *units* (gangs and group configs naming the same
+``group``, namespace-qualified) over the domains of ``key``; on a PodGroup it spreads the group's pods.
 """
 
 from __future__ import annotations
@@ -25,11 +29,23 @@ class Pack:
 
 
 @dataclass(frozen=True, slots=True)
+class Spread:
+    """Kubernetes topologySpreadConstraints semantics over the domains of node label ``key``."""
+
+    key: str
+    max_skew: int = 1
+    hard: bool = True  # DoNotSchedule; False: ScheduleAnyway
+    min_domains: int | None = None
+    group: str = ""  # "namespace/spreadGroup": the peer units; "" on a PodGroup (its own pods)
+
+
+@dataclass(frozen=True, slots=True)
 class GroupSpec:
     name: str
     pods: tuple[str, ...]
     min_replicas: int
     pack: Pack | None = None
+    spread: tuple[Spread, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +55,7 @@ class GroupConfigSpec:
     name: str
     group_names: tuple[str, ...]
     pack: Pack | None = None
+    spread: tuple[Spread, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +73,22 @@ class GangSpec:
     pack: Pack | None = None
     group_configs: tuple[GroupConfigSpec, ...] = ()
     same_domain_as: Coupling | None = None
+    spread: tuple[Spread, ...] = ()
+
+
+def _spread(constraint: SchedulerTopologyConstraint | None, namespace: str) -> tuple[Spread, ...]:
+    if constraint is None or not constraint.spread_constraints:
+        return ()
+    return tuple(
+        Spread(
+            key=sc.topology_key,
+            max_skew=max(1, sc.max_skew),
+            hard=sc.when_unsatisfiable != "ScheduleAnyway",
+            min_domains=sc.min_domains,
+            group=f"{namespace}/{sc.spread_group}" if sc.spread_group else "",
+        )
+        for sc in constraint.spread_constraints
+    )
 
 
 def _pack(constraint: SchedulerTopologyConstraint | None) -> Pack | None:
@@ -80,13 +113,24 @@ def gang_from_podgang(
             pods=tuple(f"{ref.namespace or namespace}/{ref.name}" for ref in group.pod_references or ()),
             min_replicas=group.min_replicas,
             pack=_pack(group.topology_constraint),
+            spread=_spread(group.topology_constraint, namespace),
         )
         for group in gang.spec.podgroups
     )
     configs = tuple(
-        GroupConfigSpec(cfg.name, tuple(cfg.pod_group_names or ()), _pack(cfg.topology_constraint))
+        GroupConfigSpec(
+            cfg.name,
+            tuple(cfg.pod_group_names or ()),
+            _pack(cfg.topology_constraint),
+            _spread(cfg.topology_constraint, namespace),
+        )
         for cfg in gang.spec.topology_constraint_group_configs or ()
     )
     return GangSpec(
-        f"{namespace}/{name}", groups, _pack(gang.spec.topology_constraint), configs, same_domain_as
+        f"{namespace}/{name}",
+        groups,
+        _pack(gang.spec.topology_constraint),
+        configs,
+        same_domain_as,
+        _spread(gang.spec.topology_constraint, namespace),
     )

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from grove.scheduler.snapshot import Snapshot
 
 Requests = tuple[tuple[int, int], ...]
+_SCAN_LIMIT = 48  # scopes larger than this search the sorted index instead of scanning
 
 
 class DomainIndex:
@@ -58,6 +59,7 @@ class PlacementState:
             self.domain_index(key)
         self._sorted: dict[int, list[int]] = {}
         self._log: list[tuple[int, Requests]] = []
+        self._masks: dict[int, tuple[Sequence[int], bytearray]] = {}
 
     def domain_index(self, key: str) -> DomainIndex:
         """The index of ``key``, built on first use (before any reservation, or from current free)."""
@@ -116,6 +118,19 @@ class PlacementState:
 
     # -- queries -----------------------------------------------------------------------------------
 
+    def _mask(self, scope: Sequence[int]) -> bytearray:
+        """Membership of ``scope`` by node index, cached by identity (domain node lists live all pass)."""
+        hit = self._masks.get(id(scope))
+        if hit is not None and hit[0] is scope:
+            return hit[1]
+        mask = bytearray(self.size)
+        for node in scope:
+            mask[node] = 1
+        if len(self._masks) > 4096:
+            self._masks.clear()
+        self._masks[id(scope)] = (scope, mask)
+        return mask
+
     def best_node(
         self,
         requests: Requests,
@@ -127,12 +142,14 @@ class PlacementState:
         """The allowed node in ``scope`` (None: anywhere) that fits with the least free ``dominant``
         resource, ties to the lowest name; -1 if none fits."""
         free = self.free
-        if scope is None:
+        if scope is None or len(scope) > _SCAN_LIMIT:
+            # the cluster-wide (free, name) order, filtered to ``scope``: same answer as the scan below
+            mask = None if scope is None else self._mask(scope)
             keys = self._sorted_by(dominant)
             n = self.size
             for j in range(bisect_left(keys, amount * n), len(keys)):
                 node = keys[j] % n
-                if not allowed[node]:
+                if not allowed[node] or (mask is not None and not mask[node]):
                     continue
                 f = free[node]
                 for r, a in requests:

@@ -12,8 +12,8 @@ Rules (kube-scheduler / KAI semantics as the e2e suite observes them):
   yet in its PodGang's ``podReferences``, waits;
 - every other pending, ungated pod of ours is a gang of one (kube-scheduler: no all-or-nothing);
 - a PodGang is worked on when one of its referenced pods is pending and ungated; a *scaled* gang (its pods
-  carry ``grove.io/base-podgang``) whose base PodGang has a required pack (a PodCliqueSet-level
-  constraint) is coupled to the base gang's domain, and the base gang is then included too (it may be
+  carry ``grove.io/base-podgang``) whose base PodGang has a required pack or a replica spread (a
+  PodCliqueSet-level constraint) is coupled to the base gang's domain, and the base gang is then included too (it may be
   fully bound: the planner reads its domain from the bound pods);
 - order: base gangs and singletons before scaled gangs, then creationTimestamp, then ``namespace/name``.
 
@@ -86,9 +86,14 @@ def _singleton(pod: Obj) -> WorkItem:
 
 
 def _required_key(podgang: Obj) -> str | None:
+    """The level a base gang's scaled gangs share with it: its required pack, else the level of its first
+    replica spread (a spread replica lives in one domain of that level, its scaled gangs with it)."""
     tc = (podgang.get("spec") or {}).get("topologyConstraint") or {}
     required = (tc.get("packConstraint") or {}).get("required")
-    return str(required) if required else None
+    if required:
+        return str(required)
+    spreads = [sc.get("topologyKey") for sc in tc.get("spreadConstraints") or [] if sc.get("topologyKey")]
+    return str(spreads[0]) if spreads else None
 
 
 def collect_work(pods: Iterable[Obj], podgangs: Iterable[Obj], answer_for: Collection[str]) -> list[WorkItem]:

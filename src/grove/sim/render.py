@@ -3,6 +3,8 @@
 JSON shape (a stable contract): ``{"objects": [...], "events": [...], "snapshots": {NAME: {"objects": [...],
 "events": [...]}}, "clock": SECONDS}`` with ``clock`` the virtual seconds elapsed since the run started.
 The tree is PodCliqueSet → replica → PodGang / PodCliqueScalingGroup → PodClique → Pod (node, phase).
+A replica line names the domains its bound pods occupy at each level the PodCliqueSet's own constraint
+packs or spreads at (``replica 1 zone=b``), so a spread can be seen (docs/spread.md).
 """
 
 from __future__ import annotations
@@ -74,11 +76,35 @@ def _pod_line(pod: Obj) -> str:
     return f"Pod {host} [{_name(pod)}] node={node} {state}"
 
 
+def _replica_domains(pcs: Obj, pods: list[Obj], nodes: dict[str, Obj], bindings: dict[str, Obj]) -> str:
+    """`` zone=a`` for each level the PCS-level constraint packs or spreads at ('a,b' if split)."""
+    tc = ((pcs.get("spec") or {}).get("template") or {}).get("topologyConstraint") or {}
+    binding = bindings.get(str(tc.get("topologyName") or ""))
+    if binding is None:
+        return ""
+    keys = {str(lv.get("domain")): str(lv.get("key")) for lv in (binding.get("spec") or {}).get("levels") or []}
+    pack = tc.get("pack") or {}
+    domains = [d for d in (pack.get("required"), pack.get("preferred"), tc.get("packDomain")) if d]
+    domains += [sc.get("domain") for sc in tc.get("spreadConstraints") or [] if sc.get("domain")]
+    out = ""
+    for domain in dict.fromkeys(str(d) for d in domains):
+        key = keys.get(domain)
+        if key is None:
+            continue
+        values = sorted({str(_labels(nodes[n]).get(key, "?")) for p in pods
+                         if (n := (p.get("spec") or {}).get("nodeName")) and n in nodes})
+        if values:
+            out += f" {domain}={','.join(values)}"
+    return out
+
+
 def build_tree(objects: list[Obj]) -> Tree:
     """Labels are escaped: names never turn into rich markup."""
     by_kind: dict[str, list[Obj]] = defaultdict(list)
     for o in objects:
         by_kind[str(o.get("kind"))].append(o)
+    nodes = {_name(n): n for n in by_kind["Node"]}
+    bindings = {_name(b): b for b in by_kind[c.KIND_CTB]}
     pods_by_pclq: dict[str, list[Obj]] = defaultdict(list)
     for pod in by_kind["Pod"]:
         pods_by_pclq[_labels(pod).get(c.LABEL_PODCLIQUE, "")].append(pod)
@@ -92,8 +118,9 @@ def build_tree(objects: list[Obj]) -> Tree:
         replicas = sorted({int(_labels(o)[c.LABEL_PCS_REPLICA_INDEX]) for o in mine
                            if _labels(o).get(c.LABEL_PCS_REPLICA_INDEX, "").isdigit()})
         for i in replicas:
-            rnode = node.add(escape(f"replica {i}"))
             idx = str(i)
+            rpods = [p for p in mine if p.get("kind") == "Pod" and _labels(p).get(c.LABEL_PCS_REPLICA_INDEX) == idx]
+            rnode = node.add(escape(f"replica {i}{_replica_domains(pcs, rpods, nodes, bindings)}"))
             for gang in sorted((g for g in mine if g.get("kind") == c.KIND_PODGANG
                                 and _labels(g).get(c.LABEL_PCS_REPLICA_INDEX, idx) == idx
                                 and (_name(g) == f"{pcs_name}-{i}" or _name(g).startswith(f"{pcs_name}-{i}-"))),

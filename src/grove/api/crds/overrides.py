@@ -59,7 +59,9 @@ PACK_NEEDS_DOMAIN_MESSAGE: Final = "pack must specify at least one of required o
 
 TOPOLOGY_CONSTRAINT_RULES: Final[list[dict[str, Any]]] = [
     {
-        "rule": "has(self.pack) || has(self.packDomain)",
+        # spreadConstraints alone is a valid constraint too (a Grove extension, docs/spread.md); the
+        # message stays upstream's, which its TAS22 asserts
+        "rule": "has(self.pack) || has(self.packDomain) || has(self.spreadConstraints)",
         "message": PACK_OR_PACK_DOMAIN_MESSAGE,
         "fieldPath": ".pack",
         "reason": "FieldValueRequired",
@@ -81,6 +83,14 @@ TOPOLOGY_CONSTRAINT_RULES: Final[list[dict[str, Any]]] = [
 TOPOLOGY_PACK_RULES: Final[list[dict[str, Any]]] = [
     {"rule": "has(self.required) || has(self.preferred)", "message": PACK_NEEDS_DOMAIN_MESSAGE,
      "reason": "FieldValueRequired"},
+]
+
+SPREAD_RULES: Final[list[dict[str, Any]]] = [
+    {
+        "rule": "!has(self.minDomains) || !has(self.whenUnsatisfiable) || self.whenUnsatisfiable == 'DoNotSchedule'",
+        "message": "minDomains can only be used when whenUnsatisfiable is DoNotSchedule",
+        "fieldPath": ".minDomains",
+    },
 ]
 
 _PODGANG_PHASES: Final = ["Pending", "Starting", "Running", "Failed", "Succeeded"]
@@ -109,6 +119,15 @@ MODEL_OVERRIDES: Final[Mapping[type[BaseModel], ModelOverride]] = {
     core.ResourceClaimTemplateConfig: ModelOverride(embedded={"templateSpec": _resource_claim_template_spec}),
     core.TopologyConstraint: ModelOverride(schema={"x-kubernetes-validations": TOPOLOGY_CONSTRAINT_RULES}),
     core.TopologyPack: ModelOverride(schema={"x-kubernetes-validations": TOPOLOGY_PACK_RULES}),
+    # spread (Grove extension, docs/spread.md): Kubernetes topologySpreadConstraints' defaults and bounds
+    core.SpreadConstraint: ModelOverride(
+        properties={
+            "maxSkew": {"default": 1, "minimum": 1},
+            "whenUnsatisfiable": {"default": "DoNotSchedule"},
+            "minDomains": {"minimum": 1},
+        },
+        schema={"x-kubernetes-validations": SPREAD_RULES},
+    ),
     core.PodCliqueSetStatus: _counters("updatedReplicas", "availableReplicas"),
     core.PodGangStatusEntry: ModelOverride(properties={"phase": {"enum": _PODGANG_PHASES}}),
     # --- PodClique ------------------------------------------------------------------------------
@@ -120,6 +139,9 @@ MODEL_OVERRIDES: Final[Mapping[type[BaseModel], ModelOverride]] = {
     core.PodCliqueScalingGroupStatus: _counters("scheduledReplicas", "availableReplicas", "updatedReplicas"),
     # --- PodGang --------------------------------------------------------------------------------
     scheduler.PodGroup: ModelOverride(required=("podReferences",)),
+    scheduler.SchedulerSpreadConstraint: ModelOverride(
+        properties={"maxSkew": {"minimum": 1}, "minDomains": {"minimum": 1}}
+    ),
     scheduler.PodGangStatus: ModelOverride(required=("phase",)),
 }
 

@@ -105,7 +105,7 @@ def _node(node: Schema, ctx: _Context) -> Schema:
     if kind in ("string", "boolean", "number"):
         _reject_unknown(node, {"type", *_STRING_KEYS} if kind == "string" else {"type"})
         out: Schema = {"type": kind}
-        out.update({k: node[k] for k in _STRING_KEYS if k in node})
+        out.update({k: copy.deepcopy(node[k]) for k in _STRING_KEYS if k in node})  # no shared nodes: no YAML anchors
         return out
     if "enum" in node and "type" not in node:
         raise SchemaError(f"untyped enum {node['enum']!r}")

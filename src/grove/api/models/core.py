@@ -9,6 +9,7 @@ from grove.api.models.base import Condition, Int32, KubeDict, LastError, TypedOb
 UpdateStrategyType = Literal["RollingRecreate", "OnDelete"]
 CliqueStartupType = Literal["CliqueStartupTypeAnyOrder", "CliqueStartupTypeInOrder", "CliqueStartupTypeExplicit"]
 SharingScope = Literal["AllReplicas", "PerReplica"]
+WhenUnsatisfiable = Literal["DoNotSchedule", "ScheduleAnyway"]
 
 
 class TopologyPack(WireModel):
@@ -16,10 +17,21 @@ class TopologyPack(WireModel):
     preferred: str | None = None
 
 
+class SpreadConstraint(WireModel):
+    """Grove extension (docs/spread.md): spread the replicas of the constrained resource over the
+    domains of one topology level, with Kubernetes topologySpreadConstraints semantics."""
+
+    domain: str
+    max_skew: Int32 | None = None  # CRD default 1; >= 1
+    when_unsatisfiable: WhenUnsatisfiable | None = None  # CRD default DoNotSchedule
+    min_domains: Int32 | None = None  # >= 1, DoNotSchedule only
+
+
 class TopologyConstraint(WireModel):
     topology_name: str | None = None
     pack: TopologyPack | None = None
     pack_domain: str | None = None  # deprecated alias of pack.required
+    spread_constraints: list[SpreadConstraint] | None = None  # Grove extension, docs/spread.md
 
 
 class AutoScalingConfig(WireModel):

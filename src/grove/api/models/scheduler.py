@@ -22,8 +22,20 @@ class PackConstraint(WireModel):
     preferred: str | None = None
 
 
+class SchedulerSpreadConstraint(WireModel):
+    """Grove extension (docs/spread.md): spread the units that share ``spreadGroup`` (PodGangs and group
+    configs; on a PodGroup: its pods) over the domains of the node label ``topologyKey``."""
+
+    topology_key: str
+    max_skew: Int32 = 1
+    when_unsatisfiable: Literal["DoNotSchedule", "ScheduleAnyway"] = "DoNotSchedule"
+    min_domains: Int32 | None = None
+    spread_group: str | None = None
+
+
 class SchedulerTopologyConstraint(WireModel):
     pack_constraint: PackConstraint | None = None
+    spread_constraints: list[SchedulerSpreadConstraint] | None = None  # Grove extension
 
 
 class PodGroup(WireModel):

@@ -120,7 +120,9 @@ def _allowed_topology_change(new: TopologyConstraint | None, old: TopologyConstr
     new_req = (new.pack.required if new.pack else None) or new.pack_domain
     old_pref = old.pack.preferred if old.pack else None
     new_pref = new.pack.preferred if new.pack else None
-    return old_req == new_req and old_pref == new_pref and (new.pack_domain in (None, old.pack_domain))
+    same_spread = [sc.to_wire() for sc in new.spread_constraints or []] == [
+        sc.to_wire() for sc in old.spread_constraints or []]
+    return old_req == new_req and old_pref == new_pref and (new.pack_domain in (None, old.pack_domain)) and same_spread
 
 
 def _mnnvl_update(ctx: PCSContext, old: PodCliqueSet) -> ErrorList:

@@ -5,6 +5,8 @@ A constraint sits on the PodCliqueSet, a scaling group or a clique and packs its
 for the whole PodCliqueSet (a group inherits the PodCliqueSet's, a clique its group's, else the
 PodCliqueSet's), that the ClusterTopologyBinding exists, that every domain is one of its levels, and
 that no child asks for a broader domain than its parent (levels run broadest → narrowest).
+A constraint may also (or only) carry ``spreadConstraints``; their rules live in
+:mod:`grove.api.validation.spread`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from grove.api.validation.errors import (
     not_supported,
     required,
 )
+from grove.api.validation.spread import validate_spread_fields, validate_spread_levels
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class ConstraintSite:
     constraint: TopologyConstraint | None
     parent: ConstraintSite | None = None
     grandparent: ConstraintSite | None = None
+    packed_replicas: bool = True  # its spreadConstraints spread packed replicas (not a clique's pods)
 
 
 def constraint_sites(ctx: PCSContext) -> list[ConstraintSite]:
@@ -57,7 +61,7 @@ def constraint_sites(ctx: PCSContext) -> list[ConstraintSite]:
         group_site = group_sites.get(gi) if gi is not None else None
         parent, grand = (group_site, root) if group_site else (root, None)
         sites.append(ConstraintSite(path.child("topologyConstraint"), f"clique {clique.name!r}",
-                                    clique.topology_constraint, parent, grand))
+                                    clique.topology_constraint, parent, grand, packed_replicas=False))
     return sites
 
 
@@ -82,7 +86,7 @@ def validate_cel(ctx: PCSContext) -> ErrorList:
         tc = site.constraint
         if tc is None:
             continue
-        if tc.pack is None and not tc.pack_domain:
+        if tc.pack is None and not tc.pack_domain and not tc.spread_constraints:
             errs.append(required(site.path.child("pack"), PACK_OR_PACK_DOMAIN_MESSAGE))
         if tc.pack is not None and tc.pack.required and tc.pack_domain:
             errs.append(invalid(site.path.child("pack", "required"), OMIT_VALUE, BOTH_REQUIRED_MESSAGE))
@@ -90,6 +94,7 @@ def validate_cel(ctx: PCSContext) -> ErrorList:
             errs.append(forbidden(site.path.child("packDomain"), PACK_DOMAIN_DEPRECATED_MESSAGE))
         if tc.pack is not None and not tc.pack.required and not tc.pack.preferred:
             errs.append(required(site.path.child("pack"), PACK_NEEDS_DOMAIN_MESSAGE))
+        errs += validate_spread_fields(site.path, tc)
     return errs
 
 
@@ -127,6 +132,7 @@ def validate_topology_admission(ctx: PCSContext) -> ValidationResult:
                               ("packDomain", tc.pack_domain)):
             if domain and domain not in rank:
                 out.errors.append(not_supported(site.path.child(*field.split(".")), domain, levels))
+        out.errors += validate_spread_levels(site.path, tc, rank, site.what, site.packed_replicas)
         req, pref = required_domain(tc), preferred_domain(tc)
         if req in rank and pref in rank and rank[pref] < rank[req]:
             out.warnings.append(f"{site.path.child('pack', 'preferred')}: preferred domain {pref!r} is broader "

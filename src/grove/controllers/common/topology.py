@@ -39,7 +39,9 @@ def preferred_domain(tc: TopologyConstraint) -> str | None:
 def constraint_domains(tc: TopologyConstraint | None) -> list[str]:
     if tc is None:
         return []
-    return [d for d in (required_domain(tc), preferred_domain(tc)) if d]
+    return [d for d in (required_domain(tc), preferred_domain(tc)) if d] + [
+        sc.domain for sc in tc.spread_constraints or []
+    ]
 
 
 def all_constraints(pcs: PodCliqueSet) -> list[TopologyConstraint]:
@@ -50,8 +52,15 @@ def all_constraints(pcs: PodCliqueSet) -> list[TopologyConstraint]:
     return [tc for tc in found if tc is not None]
 
 
-def translate(tc: TopologyConstraint | None, binding: ClusterTopologyBinding | None) -> dict[str, Any] | None:
-    """A scheduler-side ``{packConstraint: {required, preferred}}`` holding node label keys, or None."""
+def translate(
+    tc: TopologyConstraint | None, binding: ClusterTopologyBinding | None, spread_group: str | None = None
+) -> dict[str, Any] | None:
+    """A scheduler-side ``{packConstraint: {required, preferred}, spreadConstraints: [...]}`` holding node
+    label keys, or None.
+
+    Spread (docs/spread.md) is translated only where the caller says what spreads: ``spread_group`` names
+    the peer units (the PodCliqueSet for replica spread, the PCSG FQN for PCSG replicas, "" for the pods
+    of a PodGroup); None leaves spread out (a scaled gang falling back to the PodCliqueSet's pack)."""
     if tc is None or binding is None:
         return None
     keys = binding.domain_keys()
@@ -61,7 +70,25 @@ def translate(tc: TopologyConstraint | None, binding: ClusterTopologyBinding | N
         pack["required"] = keys[req]
     if pref and pref in keys:
         pack["preferred"] = keys[pref]
-    return {"packConstraint": pack} if pack else None
+    out: dict[str, Any] = {"packConstraint": pack} if pack else {}
+    if spread_group is not None:
+        spreads = []
+        for sc in tc.spread_constraints or []:
+            if sc.domain not in keys:
+                continue
+            entry: dict[str, Any] = {
+                "topologyKey": keys[sc.domain],
+                "maxSkew": sc.max_skew if sc.max_skew is not None else 1,
+                "whenUnsatisfiable": sc.when_unsatisfiable or "DoNotSchedule",
+            }
+            if sc.min_domains is not None:
+                entry["minDomains"] = sc.min_domains
+            if spread_group:
+                entry["spreadGroup"] = spread_group
+            spreads.append(entry)
+        if spreads:
+            out["spreadConstraints"] = spreads
+    return out or None
 
 
 def missing_domains(pcs: PodCliqueSet, binding: ClusterTopologyBinding) -> list[str]:

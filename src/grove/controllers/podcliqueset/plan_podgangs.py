@@ -164,7 +164,7 @@ def plan_podgangs(
         cl.name: (cl.spec.min_available if cl.spec.min_available is not None else cl.spec.replicas)
         for cl in tmpl.cliques
     }
-    clique_tc = {cl.name: translate(cl.topology_constraint, binding) for cl in tmpl.cliques}
+    clique_tc = {cl.name: translate(cl.topology_constraint, binding, "") for cl in tmpl.cliques}
     out: list[dict[str, Any]] = []
     for i in range(pcs.spec.replicas or 0):
         base = names.base_podgang_name(pcs_name, i)
@@ -191,7 +191,7 @@ def plan_podgangs(
                         "name": names.podgang_group_config_name(fqn, j),
                         "podGroupNames": members,
                     }
-                    translated = translate(g.topology_constraint, binding)
+                    translated = translate(g.topology_constraint, binding, fqn)
                     if translated is not None:
                         gc["topologyConstraint"] = translated
                     configs.append(gc)
@@ -203,14 +203,18 @@ def plan_podgangs(
                     )
                     for cl in g.clique_names
                 ]
-                stc = translate(g.topology_constraint or tmpl.topology_constraint, binding)
+                stc = (
+                    translate(g.topology_constraint, binding, fqn)
+                    if g.topology_constraint is not None
+                    else translate(tmpl.topology_constraint, binding)
+                )
                 scaled.append(_gang(pcs, gang, sgroups, stc, None, topo, sched, old.get(gang)))
         out.append(
             _gang(
                 pcs,
                 base,
                 groups,
-                translate(tmpl.topology_constraint, binding),
+                translate(tmpl.topology_constraint, binding, pcs_name),
                 configs,
                 topo,
                 sched,

@@ -38,6 +38,7 @@ KAI_NODE_POOL_LABEL = "kai.scheduler/node-pool"
 VOLCANO_DEFAULT_QUEUE = "default"
 
 REASON_KAI_MAPPING_FAILED = "KAIBackendMappingFailed"
+REASON_SPREAD_NOT_SUPPORTED = "SpreadNotSupportedByBackend"
 REASON_VOLCANO_MAPPING_FAILED = "VolcanoBackendMappingFailed"
 
 NO_SYNC_BACKENDS = frozenset({c.SCHEDULER_DEFAULT, c.SCHEDULER_GROVE, c.SCHEDULER_LPX})
@@ -72,6 +73,23 @@ TARGETS: dict[str, BackendTarget] = {
                                    podgang_annotations={c.KAI_SKIP_PODGROUPER: "true"}),
     c.SCHEDULER_VOLCANO: BackendTarget(c.SCHEDULER_VOLCANO, VOLCANO_API_VERSION, owned_spec=_VOLCANO_OWNED_SPEC),
 }
+
+
+def unexpressed_spread(backend: str, podgang: Mapping[str, Any]) -> str | None:
+    """Why ``backend``'s PodGroup cannot carry the PodGang's spreadConstraints (docs/spread.md), or None.
+
+    KAI's PodGroup topology constraint has required/preferred levels only, so spread is not enforced
+    there; Volcano never gets here (admission rejects any topology constraint for it)."""
+    spec = podgang.get("spec") or {}
+    sites = [spec.get("topologyConstraint")]
+    sites += [g.get("topologyConstraint") for g in spec.get("podgroups") or []]
+    sites += [g.get("topologyConstraint") for g in spec.get("topologyConstraintGroupConfigs") or []]
+    rules = [sc for tc in sites if tc for sc in tc.get("spreadConstraints") or []]
+    if not rules or backend != c.SCHEDULER_KAI:
+        return None
+    keys = ", ".join(sorted({f"{sc.get('topologyKey')} maxSkew {sc.get('maxSkew', 1)}" for sc in rules}))
+    return (f"{backend} PodGroups cannot express topology spread ({keys}): PodGang "
+            f"{_meta(podgang).get('name')} is placed by {backend} without it; use grove-scheduler to enforce spread")
 
 
 def target_for(backend: str) -> BackendTarget | None:

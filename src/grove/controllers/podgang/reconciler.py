@@ -22,6 +22,7 @@ from typing import Any
 from grove.api import constants as c
 from grove.controllers.common.reconciler_support import REQUEUE_SECONDS, ControllerSettings
 from grove.controllers.podgang.backends import (
+    REASON_SPREAD_NOT_SUPPORTED,
     BackendMappingError,
     BackendTarget,
     backend_of,
@@ -30,6 +31,7 @@ from grove.controllers.podgang.backends import (
     podgang_annotation_patch,
     podgroup_patch,
     target_for,
+    unexpressed_spread,
 )
 from grove.kube.errors import NotFound
 from grove.runtime.controller import Controller, Result
@@ -67,6 +69,7 @@ class PodGangReconciler:
         self.pcs = manager.cache(c.API_VERSION, c.KIND_PCS)
         self.recorder = EventRecorder(manager.client, manager.clock, NAME)
         self._warned: dict[Request, set[tuple[str, str, str]]] = {}
+        self._spread_warned: set[str] = set()  # PodCliqueSet uids told their spread is not enforced
 
     def setup(self, manager: Manager) -> Controller:
         return (manager.builder(NAME)
@@ -94,6 +97,10 @@ class PodGangReconciler:
                                            namespace=req.namespace)
         pcs_name = (_meta(gang).get("labels") or {}).get(c.LABEL_PART_OF)
         pcs = self.pcs.get(req.namespace, pcs_name) if pcs_name else None
+        lost = unexpressed_spread(target.backend, gang)
+        if lost is not None and pcs is not None and str(_meta(pcs).get("uid")) not in self._spread_warned:
+            self._spread_warned.add(str(_meta(pcs).get("uid")))  # once per PodCliqueSet
+            await self.recorder.warning(pcs, REASON_SPREAD_NOT_SUPPORTED, lost)
         existing = await self._get(target, req)
         try:
             desired = plan_podgroup(target.backend, gang, pcs, existing)

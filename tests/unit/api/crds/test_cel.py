@@ -58,6 +58,7 @@ def test_each_rule_fails_for_its_own_reason() -> None:
 
     assert not holds("topologyConstraint must specify pack", {"topologyName": "t"})
     assert holds("topologyConstraint must specify pack", {"packDomain": "x"})
+    assert holds("topologyConstraint must specify pack", {"topologyName": "t", "spreadConstraints": [{"domain": "zone"}]})
     assert not holds("must not set both pack.required", {"pack": {"required": "a"}, "packDomain": "a"})
     assert holds("must not set both pack.required", {"pack": {"preferred": "a"}, "packDomain": "a"})
     assert not holds("packDomain is deprecated", {"packDomain": "a"})

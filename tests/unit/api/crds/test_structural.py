@@ -154,6 +154,10 @@ EXPECTED_DEFAULTS = {
         "spec.template.podCliqueScalingGroups[].minAvailable": 1,
         "status.updatedReplicas": 0,
         "status.availableReplicas": 0,
+        # Grove extension (docs/spread.md): Kubernetes topologySpreadConstraints' defaults
+        **{f"{site}.topologyConstraint.spreadConstraints[].{field}": value
+           for site in ("spec.template", "spec.template.cliques[]", "spec.template.podCliqueScalingGroups[]")
+           for field, value in (("maxSkew", 1), ("whenUnsatisfiable", "DoNotSchedule"))},
     },
     "PodClique": {f"status.{n}": 0 for n in
                   ("readyReplicas", "updatedReplicas", "scheduleGatedReplicas", "scheduledReplicas")},
