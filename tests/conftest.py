@@ -82,6 +82,32 @@ def e2e_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ECluster
         assert left == [], f"dev cluster teardown left processes behind: {left}"
 
 
+def _is_conformance_run(item: pytest.Item) -> bool:
+    return "tests/conformance/" in item.nodeid and "conformance_runs" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run cluster-stopping ``test_zz_*`` tests last in the whole session (stable for the rest)."""
-    items.sort(key=lambda item: item.name.startswith("test_zz_"))
+    """Run upstream's suite (tests/conformance, which started in the background) after everything else,
+    and cluster-stopping ``test_zz_*`` tests last in the whole session (stable for the rest)."""
+    items.sort(key=lambda item: (item.name.startswith("test_zz_"), _is_conformance_run(item)))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start upstream's suite now if any of its groups was selected, so it runs beside the rest."""
+    if session.config.option.collectonly:
+        return
+    if any(_is_conformance_run(item) for item in session.items):
+        from tests.conformance import background
+        from tests.conformance.conftest import CHUNK_SIZE, GROVE_STACKS, KAI_STACKS
+
+        background.start(GROVE_STACKS, KAI_STACKS, CHUNK_SIZE)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop upstream's suite's stacks if the session ends before its tests ran (``-x``, interrupt)."""
+    from tests.conformance import background
+
+    bg = background.started()
+    if bg is not None:
+        bg.thread.join(background.START_TIMEOUT_SECONDS)
+        bg.cleanup(keep=True)

@@ -9,7 +9,7 @@ alone on its cluster, as upstream's harness expects (it cordons and uncordons no
 
 from __future__ import annotations
 
-import sys
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +23,14 @@ from grove.devcluster.binaries import ControlPlaneBinaries
 from tests.conformance.upstream_suite import GROUPS, TestResult, UpstreamSuite
 from tests.e2e.harness import E2E_NODES, E2ECluster
 from tests.e2e.operator_support import Operator
+
+POD_START_DELAY = 6.0
+"""Seconds KWOK holds a bound pod before it runs, as a real node pulling a cached image and starting a
+container takes. Upstream's gang-termination tests (GT1, GT2, GT5) kill a pod on their first poll that
+sees it Ready; with KWOK's ~1 s start that poll comes at ~5 s, exactly at the operator's 5 s "ever
+scheduled" grace after creation, so the clique looks never scheduled and no gang termination fires.
+With 6 s the kill lands on the next poll (~10 s), as on upstream's k3d cluster. Every pod's init
+containers really run too (the dev cluster's init-container runner, on by default)."""
 
 StackFactory = Callable[[E2ECluster, Path], AbstractContextManager[Operator]]
 
@@ -62,6 +70,7 @@ class Stack:
     cluster: E2ECluster
     operator: Operator
     exits: ExitStack = field(default_factory=ExitStack)
+    running: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
 
 class ConformancePool:
@@ -71,14 +80,18 @@ class ConformancePool:
                  stacks: int, timeout: float, options: Callable[[str, Path], DevClusterOptions] | None = None) -> None:
         self.name, self.root, self.bins, self.suite = name, root, bins, suite
         self.factory, self.count, self.timeout = factory, stacks, timeout
-        self.options = options or (lambda n, d: DevClusterOptions(name=n, nodes=E2E_NODES, state_dir=d, binaries=bins))
+        self.options = options or (lambda n, d: DevClusterOptions(name=n, nodes=E2E_NODES, state_dir=d, binaries=bins,
+                                                                  pod_start_delay=POD_START_DELAY))
         self.stacks: list[Stack] = []
         self._queue: list[tuple[Chunk, Future[ChunkRun]]] = []
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
     def _say(self, msg: str) -> None:
-        print(f"[conformance {self.name}] {msg}", file=sys.stderr, flush=True)
+        """A progress line in ``<root>/progress.log`` (the pool runs beside other tests: no stderr)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / "progress.log").open("a") as fh:
+            fh.write(f"{time.strftime('%H:%M:%S')} [{self.name}] {msg}\n")
 
     def start(self) -> None:
         """Bring the clusters up one after another (their start-up binds ports), then the operators."""
@@ -135,12 +148,19 @@ class ConformancePool:
         binary, _ = GROUPS[chunk.group]
         start = time.monotonic()
         results, took, rc = self.suite.run_pattern(binary, chunk.pattern, stack.cluster.kubeconfig, log,
-                                                   timeout=self.timeout)
+                                                   timeout=self.timeout, running=stack.running)
         self._say(f"stack {stack.index}: {chunk.group} {len(chunk.tests)} test(s) in {time.monotonic() - start:.0f}s")
         return ChunkRun(chunk, stack.index, results, took, rc, log)
 
     def stop(self) -> None:
+        """Kill what still runs against the stacks (queued chunks are dropped), then tear them down."""
+        with self._lock:
+            for _chunk, fut in self._queue:
+                fut.cancel()
+            self._queue.clear()
         for stack in reversed(self.stacks):
+            for proc in list(stack.running):
+                proc.kill()
             stack.exits.close()
         self.stacks = []
 

@@ -72,6 +72,8 @@ KAI_GROUPS = ["GS", "TAS"]
 
 REPORT: list[str] = []
 """Summary lines of every group run in this session (printed by conftest's terminal summary)."""
+FAILED: list[str] = []
+"""Groups that did not pass (their logs are kept)."""
 
 
 def check_group(runs: list[ChunkRun], suite: UpstreamSuite, group: str, stack: str,
@@ -88,6 +90,7 @@ def check_group(runs: list[ChunkRun], suite: UpstreamSuite, group: str, stack: s
     REPORT.extend(summary_rows(group, expected, results))
     problems = group_failures(group, expected, results, suite.operator_source)
     if problems:
+        FAILED.append(f"{group} with {stack}")
         failing = [r for r in runs if any(p.startswith(t) for t in r.chunk.tests for p in problems)] or runs
         tails = [f"--- {r.log} (stack {r.stack}):\n" + "\n".join(r.log.read_text(errors="replace").splitlines()[-30:])
                  + f"\n--- operator of stack {r.stack}:\n{logs(r.stack)}" for r in failing[:2]]

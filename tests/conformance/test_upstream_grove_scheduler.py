@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.conftest import GROUP_TIMEOUT, Runs
+from tests.conformance.background import GROUP_TIMEOUT, Runs
 from tests.conformance.stacks import REPORT, check_group
 from tests.conformance.upstream_suite import GROUPS, NOT_RUN, UpstreamSuite, declared_tests
 

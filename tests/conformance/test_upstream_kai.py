@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.conftest import GROUP_TIMEOUT, Runs
+from tests.conformance.background import GROUP_TIMEOUT, Runs
 from tests.conformance.stacks import KAI_GROUPS, check_group
 from tests.conformance.upstream_suite import UpstreamSuite
 

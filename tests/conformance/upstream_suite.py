@@ -116,19 +116,31 @@ class UpstreamSuite:
         return declared_tests(self.operator_source, PACKAGES[binary], pattern)
 
     def run_pattern(self, binary: str, pattern: str, kubeconfig: Path, log: Path, *, timeout: float,
-                    extra_env: dict[str, str] | None = None) -> tuple[dict[str, TestResult], float, int]:
+                    extra_env: dict[str, str] | None = None,
+                    running: list[subprocess.Popen[bytes]] | None = None) -> tuple[dict[str, TestResult], float, int]:
         """Run the tests of ``binary`` matching ``pattern``; returns their results, wall seconds and the
-        binary's exit code. Output goes to ``log``."""
+        binary's exit code. Output goes to ``log``; the process sits in ``running`` while it runs (so a
+        caller tearing its cluster down can kill it)."""
         env = {**os.environ, "KUBECONFIG": str(kubeconfig), "GROVE_E2E_NO_DOCKER": "1", **(extra_env or {})}
         args = [str(self.binary(binary)), "-test.v", "-test.run", pattern, "-test.count=1",
                 f"-test.timeout={int(timeout)}s"]
         log.parent.mkdir(parents=True, exist_ok=True)
         start = time.monotonic()
         with log.open("w") as fh:
-            proc = subprocess.run(args, cwd=self.operator_source / PACKAGES[binary], env=env, stdout=fh,
-                                  stderr=subprocess.STDOUT, timeout=timeout + 60, check=False)
+            proc = subprocess.Popen(args, cwd=self.operator_source / PACKAGES[binary], env=env, stdout=fh,
+                                    stderr=subprocess.STDOUT)
+            if running is not None:
+                running.append(proc)
+            try:
+                rc = proc.wait(timeout + 60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = proc.wait()
+            finally:
+                if running is not None:
+                    running.remove(proc)
         took = time.monotonic() - start
-        return parse_go_test(log.read_text(errors="replace")), took, proc.returncode
+        return parse_go_test(log.read_text(errors="replace")), took, rc
 
 
 def summary_rows(group: str, expected: Iterable[str], results: dict[str, TestResult]) -> list[str]:
