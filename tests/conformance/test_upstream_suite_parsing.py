@@ -101,3 +101,13 @@ def test_group_failures_name_every_test_that_did_not_pass(tmp_path: Path) -> Non
     assert "scheduler backend is not enabled in Grove" in problems[0]
     assert problems[1].startswith("Test_TAS2_MultipleCliquesWithDifferentConstraints: FAIL after 300.0s")
     assert problems[2] == "Test_TAS3_PCSOnlyConstraint: never ran (the binary stopped before it)"
+
+
+def test_tests_commented_out_upstream_are_not_expected(tmp_path: Path) -> None:
+    from tests.conformance.upstream_suite import declared_tests
+
+    pkg = tmp_path / "e2e" / "tests" / "update"
+    pkg.mkdir(parents=True)
+    (pkg / "x_test.go").write_text("func Test_RU7_A(t *testing.T) {}\n/* flaky\nfunc Test_RU13_B(t *testing.T) {}\n*/\n"
+                                   "// func Test_RU14_C(t *testing.T) {}\nfunc Test_OD1_D(t *testing.T) {}\n")
+    assert declared_tests(tmp_path, "e2e/tests/update", r"^Test_RU\d+_") == ["Test_RU7_A"]

@@ -47,6 +47,7 @@ NOT_RUN: dict[str, str] = {
     "scale/*": "1,000-pod performance runs that port-forward to the operator Pod's pprof and Pyroscope; "
                "the operator is a local process here, not a Pod",
     "upgrade/*": "downloads upstream's latest release from GitHub",
+    "Test_RU13, RU14, RU15, RU17, RU21": "commented out upstream at this commit (/* This test is flaky ... */)",
 }
 """Upstream tests outside :data:`GROUPS`, with why they cannot run on this machine."""
 
@@ -88,7 +89,9 @@ def declared_tests(source: Path, package: str, pattern: str) -> list[str]:
     """The top-level ``Test_*`` functions of ``package`` (upstream's source) whose names match ``pattern``."""
     names: set[str] = set()
     for path in sorted((source / package).glob("*_test.go")):
-        names.update(re.findall(r"^func (Test\w+)\(t \*testing\.T\)", path.read_text(), flags=re.M))
+        # upstream comments flaky tests out with /* ... */ (RU13-15, RU17, RU21 at this commit)
+        code = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.S)
+        names.update(re.findall(r"^func (Test\w+)\(t \*testing\.T\)", code, flags=re.M))
     return sorted(n for n in names if re.search(pattern, n))
 
 
