@@ -145,6 +145,14 @@ NOTES: dict[str, str] = {
     "TopologyConstraint.pack": "`required` and/or `preferred` domain (a level of the binding, e.g. `rack`). A "
                                "parent's domain may not be narrower than a child's.",
     "TopologyConstraint.pack_domain": "Deprecated alias of `pack.required`; rejected on create.",
+    "TopologyConstraint.spread_constraints": "Grove extension ([Topology spread](../spread.md)): spread this "
+    "resource's replicas (PCS replicas, PCSG replicas, or a clique's pods) over a level's domains.",
+    "SpreadConstraint.domain": "A level of the ClusterTopologyBinding (e.g. `zone`), never a raw label key; not "
+    "narrower than the constraint's own `pack.required`.",
+    "SpreadConstraint.max_skew": "Largest allowed difference between the fullest and emptiest eligible domain.",
+    "SpreadConstraint.when_unsatisfiable": "`DoNotSchedule` keeps a unit Pending rather than exceed the skew; "
+    "`ScheduleAnyway` places it and reports the skew in the Scheduled event.",
+    "SpreadConstraint.min_domains": "With `DoNotSchedule`: fewer eligible domains than this count the minimum as 0.",
     "TopologyPack.required": "All pods must land in one domain of this level, or none is placed.",
     "TopologyPack.preferred": "Try to land in one domain of this level.",
     # Status
@@ -252,6 +260,13 @@ NOTES: dict[str, str] = {
     "TopologyConstraintGroupConfig.pod_group_names": "The PodGroups (member PodCliques) of that replica.",
     "TopologyConstraintGroupConfig.topology_constraint": "The group's constraint, translated.",
     "SchedulerTopologyConstraint.pack_constraint": "`required` / `preferred` node label keys.",
+    "SchedulerTopologyConstraint.spread_constraints": "Grove extension: the spread, translated to node label keys.",
+    "SchedulerSpreadConstraint.topology_key": "The node label whose values are the domains.",
+    "SchedulerSpreadConstraint.max_skew": "As `maxSkew` of the PodCliqueSet's spread.",
+    "SchedulerSpreadConstraint.when_unsatisfiable": "As `whenUnsatisfiable` of the PodCliqueSet's spread.",
+    "SchedulerSpreadConstraint.min_domains": "As `minDomains` of the PodCliqueSet's spread.",
+    "SchedulerSpreadConstraint.spread_group": "Units sharing this name are spread together (e.g. a PCS's "
+    "replicas); absent on a PodGroup, whose own pods are spread.",
     "PodGangSpec.topology_constraint": "The set's (base gang) or group's (scaled gang) constraint, translated.",
     "PodGangSpec.priority_class_name": "The set's `priorityClassName`.",
     "PodGangStatus.placement_score": "Scheduler-reserved.",
