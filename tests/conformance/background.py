@@ -64,13 +64,13 @@ class Background:
                                                         grove_scheduler_stack, self.grove_stacks, GROUP_TIMEOUT),
                      "real KAI": ConformancePool("kai", self.root / "kai", bins, suite, kai_stack, self.kai_stacks,
                                                  GROUP_TIMEOUT)}
-            for pool in pools.values():
-                pool.start()
             futures: dict[tuple[str, str], list[Future[ChunkRun]]] = {}
             for kind, groups in (("grove-scheduler", list(GROUPS)), ("real KAI", KAI_GROUPS)):
                 for group, futs in pools[kind].submit(chunks_of(suite, groups, self.chunk_size)).items():
                     futures[(kind, group)] = futs
             self.runs = Runs(self.root, pools, futures)
+            for pool in pools.values():
+                pool.start()  # each stack works on the queue as soon as it is up
         except BaseException as err:  # reported by the conformance tests
             for pool in pools.values():
                 pool.stop()

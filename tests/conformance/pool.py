@@ -71,6 +71,7 @@ class Stack:
     operator: Operator
     exits: ExitStack = field(default_factory=ExitStack)
     running: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    closed: bool = False
 
 
 class ConformancePool:
@@ -80,12 +81,14 @@ class ConformancePool:
                  stacks: int, timeout: float, options: Callable[[str, Path], DevClusterOptions] | None = None) -> None:
         self.name, self.root, self.bins, self.suite = name, root, bins, suite
         self.factory, self.count, self.timeout = factory, stacks, timeout
+        # no kube-scheduler: upstream's workloads name kai-scheduler, which grove scheduler or KAI answers
         self.options = options or (lambda n, d: DevClusterOptions(name=n, nodes=E2E_NODES, state_dir=d, binaries=bins,
-                                                                  pod_start_delay=POD_START_DELAY))
+                                                                  scheduler=False, pod_start_delay=POD_START_DELAY))
         self.stacks: list[Stack] = []
         self._queue: list[tuple[Chunk, Future[ChunkRun]]] = []
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._logs: dict[int, str] = {}
 
     def _say(self, msg: str) -> None:
         """A progress line in ``<root>/progress.log`` (the pool runs beside other tests: no stderr)."""
@@ -94,7 +97,8 @@ class ConformancePool:
             fh.write(f"{time.strftime('%H:%M:%S')} [{self.name}] {msg}\n")
 
     def start(self) -> None:
-        """Bring the clusters up one after another (their start-up binds ports), then the operators."""
+        """Bring the stacks up one after another (their start-up binds ports); each starts on the queued
+        chunks as soon as it is up."""
         for i in range(self.count):
             d = self.root / f"stack-{i}"
             cluster = DevCluster(self.options(f"{self.name}-{i}", d / "dev-cluster"))
@@ -113,20 +117,21 @@ class ConformancePool:
                 exits.close()
                 self.stop()
                 raise
-            self.stacks.append(Stack(i, c, op, exits))
+            stack = Stack(i, c, op, exits)
+            self.stacks.append(stack)
             self._say(f"stack {i} up in {time.monotonic() - t0:.1f}s")
+            worker = threading.Thread(target=self._work, args=(stack,), name=f"{self.name}-{i}", daemon=True)
+            worker.start()
+            self._threads.append(worker)
 
     def submit(self, chunks: list[Chunk]) -> dict[str, list[Future[ChunkRun]]]:
-        """Queue ``chunks`` (largest first) and start one worker per stack; returns futures by group."""
+        """Queue ``chunks`` (largest first; call before :meth:`start`); returns their futures by group."""
         by_group: dict[str, list[Future[ChunkRun]]] = {}
         for chunk in sorted(chunks, key=lambda ch: -len(ch.tests)):
             fut: Future[ChunkRun] = Future()
-            self._queue.append((chunk, fut))
+            with self._lock:
+                self._queue.append((chunk, fut))
             by_group.setdefault(chunk.group, []).append(fut)
-        for stack in self.stacks:
-            t = threading.Thread(target=self._work, args=(stack,), name=f"{self.name}-{stack.index}", daemon=True)
-            t.start()
-            self._threads.append(t)
         return by_group
 
     def _next(self) -> tuple[Chunk, Future[ChunkRun]] | None:
@@ -134,6 +139,14 @@ class ConformancePool:
             return self._queue.pop(0) if self._queue else None
 
     def _work(self, stack: Stack) -> None:
+        """Run queued chunks on ``stack`` until none is left, then tear the stack down at once (an idle
+        cluster still costs CPU that the rest of the session needs)."""
+        try:
+            self._drain(stack)
+        finally:
+            self._close(stack)
+
+    def _drain(self, stack: Stack) -> None:
         while (item := self._next()) is not None:
             chunk, fut = item
             if not fut.set_running_or_notify_cancel():
@@ -152,6 +165,17 @@ class ConformancePool:
         self._say(f"stack {stack.index}: {chunk.group} {len(chunk.tests)} test(s) in {time.monotonic() - start:.0f}s")
         return ChunkRun(chunk, stack.index, results, took, rc, log)
 
+    def _close(self, stack: Stack) -> None:
+        with self._lock:
+            if stack.closed:
+                return
+            stack.closed = True
+        for proc in list(stack.running):
+            proc.kill()
+        self._logs[stack.index] = stack.operator.logs()
+        stack.exits.close()
+        self._say(f"stack {stack.index} down")
+
     def stop(self) -> None:
         """Kill what still runs against the stacks (queued chunks are dropped), then tear them down."""
         with self._lock:
@@ -159,16 +183,15 @@ class ConformancePool:
                 fut.cancel()
             self._queue.clear()
         for stack in reversed(self.stacks):
-            for proc in list(stack.running):
-                proc.kill()
-            stack.exits.close()
+            self._close(stack)
         self.stacks = []
 
     def operator_logs(self, index: int) -> str:
+        """The tail of stack ``index``'s operator and scheduler logs (kept after the stack went down)."""
         for stack in self.stacks:
-            if stack.index == index:
+            if stack.index == index and not stack.closed:
                 return stack.operator.logs()
-        return ""
+        return self._logs.get(index, "")
 
 
 def merged(runs: Iterable[ChunkRun]) -> dict[str, TestResult]:

@@ -92,8 +92,10 @@ def test_webhook_denial_causes_keep_their_reason_through_the_api_server(operator
 REAL_SERVER_WORDS = {
     # refused by the API server before any schema or webhook: its JSON decoder names the Go field
     "label-value-int": ("ObjectMeta.labels",), "annotations-list": ("ObjectMeta.annotations",),
-    # refused by the CRD's list-map (cliques keyed by name) before the webhook
+    # refused by the CRD's list-maps (cliques keyed by name; the embedded PodSpec's env keyed by name, as in
+    # upstream's CRD) before the webhook
     "clique-names-duplicate": ("spec.template.cliques[1]: Duplicate value",),
+    "env-duplicate": ("spec.template.cliques[0].spec.podSpec.containers[0].env[1]: Duplicate value",),
 }
 
 

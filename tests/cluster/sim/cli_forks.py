@@ -8,7 +8,10 @@ cannot touch the next case) at the cost of the work alone, not of a 1-2 s interp
 
 Protocol: one JSON line per request ``{"args": [...], "stdin": "base64", "timeout": s}`` on the
 server's stdin, one JSON line back ``{"rc", "stdout", "stderr", "seconds", "maxrss_mb", "timed_out"}``.
-A child still running at ``timeout`` is killed (``rc`` -9, ``timed_out`` true).
+``seconds`` is the child's CPU time (user + system): the work it did, which a loaded machine (the
+conformance stacks run beside these tests) does not inflate as it does wall time. A child that used
+``timeout`` seconds of CPU, or ``WALL_FACTOR`` times that of wall time, is killed (``rc`` -9,
+``timed_out`` true).
 """
 
 from __future__ import annotations
@@ -27,6 +30,18 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
+WALL_FACTOR = 12
+"""A child may take this many times its CPU budget in wall time (waiting for a busy CPU) before the kill."""
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running child (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 @dataclass(frozen=True)
@@ -104,15 +119,16 @@ def _serve_one(request: dict[str, Any]) -> dict[str, Any]:
     writers = [in_w] if pending else []
     if not pending:
         os.close(in_w)
-    deadline = started + float(request["timeout"])
+    budget = float(request["timeout"])
+    deadline = started + budget * WALL_FACTOR
     timed_out = False
     while open_fds:
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or _cpu_seconds(pid) >= budget:
             timed_out = True
             os.kill(pid, signal.SIGKILL)
             break
-        readable, writable, _ = select.select(open_fds, writers, [], left)
+        readable, writable, _ = select.select(open_fds, writers, [], min(left, 0.2))
         for fd in writable:
             try:
                 n = os.write(fd, pending[:65536])
@@ -129,7 +145,7 @@ def _serve_one(request: dict[str, Any]) -> dict[str, Any]:
             else:
                 open_fds.remove(fd)
     _, status, usage = os.wait4(pid, 0)
-    seconds = time.monotonic() - started
+    seconds = usage.ru_utime + usage.ru_stime
     for fd in (out_r, err_r, *writers):
         os.close(fd)
     return {"rc": -9 if timed_out else os.waitstatus_to_exitcode(status),
