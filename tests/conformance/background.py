@@ -1,7 +1,8 @@
 """Start upstream's suite when the session starts, so it runs while the rest of the session does.
 
 Upstream's tests mostly wait (polls, grace periods), and the rest of our test session is one
-single-threaded process: on two cores they overlap almost for free. The root conftest calls
+single-threaded process, so they overlap. Not for free: seven stacks load two cores (load ~17) and slow the
+rest of the session while they run; each stack goes down as soon as the queue is empty. The root conftest calls
 :func:`start` once collection is done if any upstream group test was selected; the conformance tests
 run last and only collect the results (the ``conformance_runs`` fixture joins the thread).
 """
